@@ -1,0 +1,3 @@
+from hrpolicy.main import console_main
+
+console_main()

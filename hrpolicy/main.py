@@ -1,0 +1,3 @@
+from __future__ import annotations
+def console_main() -> None:
+    raise SystemExit(0)
