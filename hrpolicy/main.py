@@ -1,3 +1,111 @@
+"""Command line: ``main(argv) -> int`` owns argparse and the one error handler.
+
+Known errors (:class:`~hrpolicy.errors.HrpolicyError`) print one line and exit 2; Ctrl-C exits 130;
+anything else is a bug: traceback plus a request to report it. Subcommand modules are imported only when
+their command runs, so ``hrpolicy check`` loads nothing it does not use.
+"""
+
 from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from hrpolicy import __version__
+from hrpolicy.errors import HrpolicyError
+from hrpolicy.model import FAIL_ON_CHOICES, ExitCode
+
+SCHEMA_NAMES = ("manifest", "rules", "country-data")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hrpolicy",
+        description="Human-rights due diligence checks for ICT product manifests (hrpolicy.yaml).",
+    )
+    parser.add_argument("--version", action="version", version=f"hrpolicy {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    check = sub.add_parser("check", help="evaluate manifests against the rules")
+    check.add_argument("paths", nargs="*", metavar="PATH",
+                       help="manifest files, or directories searched for hrpolicy.yaml/.yml/.json "
+                            "(default: ./hrpolicy.yaml)")
+    check.add_argument("--rules", action="append", default=[], metavar="DIR",
+                       help="rules directory (repeatable; replaces the built-in pack and plugin packs)")
+    check.add_argument("--format", action="append", default=[], metavar="NAME[=FILE]", dest="formats",
+                       help="output format: text (default), json, or one added by a plugin; "
+                            "repeatable, each to stdout or to FILE")
+    check.add_argument("--fail-on", choices=FAIL_ON_CHOICES, default="high",
+                       help="exit 1 when an unwaived finding is at or above this severity (default: high)")
+    check.add_argument("--today", metavar="YYYY-MM-DD",
+                       help="evaluation date, for reproducible results (also HRPOLICY_TODAY)")
+    check.add_argument("--base", metavar="REF",
+                       help="git ref whose version of each manifest is the base for change-aware rules")
+    check.add_argument("--jobs", "-j", type=int, default=1, metavar="N", help="worker processes (default 1)")
+    check.add_argument("--no-plugins", action="store_true",
+                       help="do not load third-party plugins (also HRPOLICY_DISABLE_PLUGIN_AUTOLOAD=1)")
+    check.add_argument("--verbose", "-v", action="store_true", help="also print remediation text")
+
+    schema = sub.add_parser("schema", help="print a JSON Schema (for editors and CI)")
+    schema.add_argument("name", choices=SCHEMA_NAMES)
+
+    init = sub.add_parser("init", help="write a commented starter hrpolicy.yaml")
+    init.add_argument("path", nargs="?", default="hrpolicy.yaml", help="where to write it ('-' for stdout)")
+    init.add_argument("--force", action="store_true", help="overwrite an existing file")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return _dispatch(args)
+    except HrpolicyError as exc:
+        sys.stderr.write(f"hrpolicy: error: {exc}\n")
+        return ExitCode.USAGE
+    except KeyboardInterrupt:
+        sys.stderr.write("hrpolicy: interrupted\n")
+        return ExitCode.INTERRUPTED
+    except BrokenPipeError:
+        return ExitCode.OK
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "check":
+        from hrpolicy.commands import check
+
+        return check.run(
+            args.paths,
+            rules=args.rules,
+            formats=args.formats,
+            fail_on=args.fail_on,
+            today=args.today,
+            base=args.base,
+            jobs=args.jobs,
+            autoload=not args.no_plugins,
+            verbose=args.verbose,
+        )
+    if args.command == "schema":
+        from hrpolicy.commands import schema
+
+        return schema.run(args.name, sys.stdout)
+    from hrpolicy.commands import init
+
+    return init.run(args.path, force=args.force, stdout=sys.stdout)
+
+
 def console_main() -> None:
-    raise SystemExit(0)
+    """Entry point of the ``hrpolicy`` console script and ``python -m hrpolicy``."""
+    try:
+        code = main()
+    except KeyboardInterrupt:
+        code = ExitCode.INTERRUPTED
+    except Exception:
+        import traceback
+
+        traceback.print_exc()
+        sys.stderr.write(
+            f"hrpolicy {__version__}: unexpected error; please report it with the traceback above.\n"
+        )
+        code = 3
+    raise SystemExit(code)

@@ -1,0 +1,22 @@
+"""``hrpolicy init``: write a commented starter ``hrpolicy.yaml`` that passes validation."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import IO
+
+from hrpolicy.errors import UsageError
+
+
+def run(path: str, *, force: bool, stdout: IO[str]) -> int:
+    target = Path(path)
+    if target.exists() and not force:
+        raise UsageError(f"{path} already exists (use --force to overwrite)")
+    text = resources.files("hrpolicy.data").joinpath("starter.yaml").read_text("utf-8")
+    if path == "-":
+        stdout.write(text)
+        return 0
+    target.write_text(text, encoding="utf-8")
+    stdout.write(f"wrote {path}: fill in product, markets and assessments, then run 'hrpolicy check'\n")
+    return 0

@@ -1,0 +1,525 @@
+"""Compiles the rule language (docs/rule-language.md) into plain Python closures, once per run.
+
+Nothing is parsed while manifests are evaluated: every condition, value, source and message template
+becomes a closure over a :class:`Ctx`. Compile errors are :class:`RuleError` naming the rule file's
+line and column.
+"""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from hrpolicy.errors import RuleError
+from hrpolicy.model import Operator
+from hrpolicy.yaml import Document, pointer_join
+
+Getter = Callable[["Ctx"], Any]
+Test = Callable[["Ctx"], bool]
+
+#: Variables every rule can use; ``$item`` and ``$country`` are set per item.
+GLOBAL_VARS = frozenset({"item", "manifest", "base", "today", "country", "dataset"})
+#: Variables a per-manifest ``define.values`` entry may use (it is computed once per manifest).
+MANIFEST_VARS = frozenset({"manifest", "base", "today", "dataset"})
+VALUE_FUNCTIONS = ("collect", "worst_of", "find", "add_days", "if", "literal", "country_facts")
+_UNSET: Any = object()
+
+
+class Ctx:
+    """Evaluation state for one manifest; quantifiers and items rebind ``cur`` and ``vars``."""
+
+    __slots__ = ("cur", "facts_of", "today", "value_defs", "values", "vars", "worst_of")
+
+    def __init__(
+        self,
+        *,
+        manifest: Any,
+        base: Any,
+        today: datetime.date,
+        dataset: Mapping[str, Any],
+        facts_of: Callable[[str], Mapping[str, Any]],
+        worst_of: Callable[[Iterable[str]], str | None],
+        value_defs: Mapping[str, Getter],
+    ):
+        self.today = today
+        self.cur: Any = manifest
+        self.vars: dict[str, Any] = {
+            "manifest": manifest,
+            "base": base,
+            "today": today,
+            "dataset": dataset,
+            "item": manifest,
+            "country": None,
+        }
+        self.values: dict[str, Any] = {}
+        self.value_defs = value_defs
+        self.facts_of = facts_of
+        self.worst_of = worst_of
+
+
+@dataclass
+class Scope:
+    """Compile-time environment: where we are (for errors) and which names resolve."""
+
+    doc: Document
+    operators: Mapping[str, Operator]
+    lists: Mapping[str, Any]
+    patterns: Mapping[str, Any]
+    value_names: frozenset[str]
+    predicates: Mapping[str, Callable[[], Test]]
+    names: frozenset[str] = GLOBAL_VARS
+    lets: dict[str, Getter] = field(default_factory=dict)
+
+    def error(self, pointer: str, message: str) -> RuleError:
+        line, col = self.doc.position(pointer)
+        return RuleError(message, self.doc.path, line, col)
+
+    def with_names(self, *extra: str) -> Scope:
+        return Scope(
+            self.doc,
+            self.operators,
+            self.lists,
+            self.patterns,
+            self.value_names,
+            self.predicates,
+            self.names | frozenset(extra),
+            self.lets,
+        )
+
+
+# ---------------------------------------------------------------------------------------------- paths
+
+
+def _walk(base: Getter, parts: tuple[str, ...]) -> Getter:
+    if not parts:
+        return base
+    if len(parts) == 1:
+        (k,) = parts
+
+        def one(ctx: Ctx) -> Any:
+            o = base(ctx)
+            return o.get(k) if type(o) is dict else None
+
+        return one
+
+    def many(ctx: Ctx) -> Any:
+        o = base(ctx)
+        for k in parts:
+            if type(o) is not dict:
+                return None
+            o = o.get(k)
+        return o
+
+    return many
+
+
+def _split(path: str, ptr: str, sc: Scope) -> tuple[str, ...]:
+    parts = tuple(path.split("."))
+    if not all(parts):
+        raise sc.error(ptr, f"malformed path {path!r}")
+    return parts
+
+
+def compile_ref(ref: str, ptr: str, sc: Scope) -> tuple[Getter, Any]:
+    """``$name.path`` -> (getter, constant or _UNSET)."""
+    head, *rest = _split(ref[1:], ptr, sc)
+    parts = tuple(rest)
+    if head == "lists":
+        if not parts or parts[0] not in sc.lists:
+            raise sc.error(ptr, f"unknown list {ref!r}{_hint(parts[:1], sc.lists)}")
+        value = sc.lists[parts[0]]
+        return (lambda ctx: value), value
+    if head == "patterns":
+        if not parts or parts[0] not in sc.patterns:
+            raise sc.error(ptr, f"unknown pattern {ref!r}{_hint(parts[:1], sc.patterns)}")
+        pattern = sc.patterns[parts[0]]
+        return (lambda ctx: pattern), pattern
+    if head == "values":
+        if not parts or parts[0] not in sc.value_names:
+            raise sc.error(ptr, f"unknown value {ref!r}{_hint(parts[:1], sc.value_names)}")
+        name = parts[0]
+
+        def value_of(ctx: Ctx) -> Any:
+            v = ctx.values.get(name, _UNSET)
+            if v is _UNSET:
+                v = ctx.values[name] = ctx.value_defs[name](ctx)
+            return v
+
+        return _walk(value_of, parts[1:]), _UNSET
+    if head in sc.lets:
+        let = sc.lets[head]
+
+        def let_of(ctx: Ctx) -> Any:
+            v = ctx.vars.get(head, _UNSET)
+            if v is _UNSET:
+                v = ctx.vars[head] = let(ctx)
+            return v
+
+        return _walk(let_of, parts), _UNSET
+    if head not in sc.names:
+        known = sorted(sc.names | {"lists", "values", "patterns"} | set(sc.lets))
+        raise sc.error(ptr, f"unknown reference ${head}{_hint((head,), known)}")
+    return _walk(lambda ctx: ctx.vars[head], parts), _UNSET
+
+
+def _hint(got: tuple[str, ...], known: Iterable[str]) -> str:
+    if not got:
+        return ""
+    close = difflib.get_close_matches(got[0], list(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def compile_path(key: str, ptr: str, sc: Scope) -> Getter:
+    """A condition key: ``$ref.path`` or a path relative to the current element."""
+    if key.startswith("$"):
+        return compile_ref(key, ptr, sc)[0]
+    return _walk(lambda ctx: ctx.cur, _split(key, ptr, sc))
+
+
+# --------------------------------------------------------------------------------------------- values
+
+
+def compile_value(node: Any, ptr: str, sc: Scope) -> tuple[Getter, Any]:
+    """An operand: literal, ``$reference``, list of those, or a value function. -> (getter, const)."""
+    if isinstance(node, str):
+        if node.startswith("$"):
+            return compile_ref(node, ptr, sc)
+        return (lambda ctx: node), node
+    if isinstance(node, list):
+        items = [compile_value(v, pointer_join(ptr, i), sc) for i, v in enumerate(node)]
+        if all(c is not _UNSET for _, c in items):
+            const = [c for _, c in items]
+            return (lambda ctx: const), const
+        getters = [g for g, _ in items]
+        return (lambda ctx: [g(ctx) for g in getters]), _UNSET
+    if isinstance(node, dict):
+        return _compile_function(node, ptr, sc), _UNSET
+    return (lambda ctx: node), node
+
+
+def compile_source(node: Any, ptr: str, sc: Scope) -> Getter:
+    """A list to iterate: a manifest path (``assessments``), a ``$reference``, a literal list, a function."""
+    if isinstance(node, str) and not node.startswith("$"):
+        return _walk(lambda ctx: ctx.vars["manifest"], _split(node, ptr, sc))
+    return compile_value(node, ptr, sc)[0]
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _flatten(values: Iterable[Any]) -> list[Any]:
+    out: list[Any] = []
+    for v in values:
+        if isinstance(v, list):
+            out.extend(_flatten(v))
+        elif v is not None:
+            out.append(v)
+    return out
+
+
+def _compile_function(node: dict[str, Any], ptr: str, sc: Scope) -> Getter:
+    fn = [k for k in node if k in VALUE_FUNCTIONS]
+    if len(fn) != 1:
+        raise sc.error(ptr, f"a mapping operand needs exactly one of {', '.join(VALUE_FUNCTIONS)}")
+    name = fn[0]
+    allowed = {
+        "collect": {"collect", "from", "where", "as"},
+        "worst_of": {"worst_of", "otherwise"},
+        "find": {"find", "where", "as"},
+        "add_days": {"add_days"},
+        "if": {"if", "then", "else"},
+        "literal": {"literal"},
+        "country_facts": {"country_facts"},
+    }[name]
+    extra = sorted(set(node) - allowed)
+    if extra:
+        raise sc.error(pointer_join(ptr, extra[0]), f"unexpected key {extra[0]!r} in {name!r}")
+    at = pointer_join(ptr, name)
+    if name == "literal":
+        value = node["literal"]
+        return lambda ctx: value
+    if name == "collect":
+        if not isinstance(node["collect"], str) or "from" not in node:
+            raise sc.error(at, "collect needs a field path and 'from'")
+        src = compile_source(node["from"], pointer_join(ptr, "from"), sc)
+        inner = sc.with_names(node["as"]) if "as" in node else sc
+        field_get = compile_path(node["collect"], at, inner)
+        where = compile_condition(node["where"], pointer_join(ptr, "where"), inner) if "where" in node else None
+        return _iterate(src, node.get("as"), where, field_get)
+    if name == "find":
+        src = compile_source(node["find"], at, sc)
+        inner = sc.with_names(node["as"]) if "as" in node else sc
+        where = compile_condition(node["where"], pointer_join(ptr, "where"), inner) if "where" in node else None
+        return _iterate(src, node.get("as"), where, None)
+    if name == "worst_of":
+        first = compile_value(node["worst_of"], at, sc)[0]
+        other = compile_value(node["otherwise"], pointer_join(ptr, "otherwise"), sc)[0] if "otherwise" in node else None
+
+        def worst(ctx: Ctx) -> Any:
+            code = ctx.worst_of(_flatten(_as_list(first(ctx))))
+            if code is None and other is not None:
+                code = ctx.worst_of(_flatten(_as_list(other(ctx))))
+            return code
+
+        return worst
+    if name == "country_facts":
+        code_of = compile_value(node["country_facts"], at, sc)[0]
+
+        def facts(ctx: Ctx) -> Any:
+            code = code_of(ctx)
+            return ctx.facts_of(code) if isinstance(code, str) else None
+
+        return facts
+    if name == "add_days":
+        args = node["add_days"]
+        if not isinstance(args, list) or len(args) != 2:
+            raise sc.error(at, "add_days takes [date, days]")
+        d_get = compile_value(args[0], pointer_join(at, 0), sc)[0]
+        n_get = compile_value(args[1], pointer_join(at, 1), sc)[0]
+
+        def add_days(ctx: Ctx) -> Any:
+            d, n = as_date(d_get(ctx)), n_get(ctx)
+            if d is None or not isinstance(n, int) or isinstance(n, bool):
+                return None
+            try:
+                return d + datetime.timedelta(days=n)
+            except OverflowError:
+                return None
+
+        return add_days
+    # if / then / else
+    cond = compile_condition(node["if"], at, sc)
+    then = compile_value(node.get("then"), pointer_join(ptr, "then"), sc)[0]
+    other_v = compile_value(node.get("else"), pointer_join(ptr, "else"), sc)[0]
+    return lambda ctx: then(ctx) if cond(ctx) else other_v(ctx)
+
+
+def _dedupe(values: list[Any]) -> list[Any]:
+    seen: list[Any] = []
+    for v in values:
+        if v not in seen:
+            seen.append(v)
+    return seen
+
+
+def _iterate(src: Getter, as_name: str | None, where: Test | None, pick: Getter | None) -> Getter:
+    """find (``pick`` is None: the first matching element) or collect (``pick`` of every match, flattened)."""
+
+    def run(ctx: Ctx) -> Any:
+        items = _as_list(src(ctx))
+        saved_cur, saved_as = ctx.cur, ctx.vars.get(as_name, _UNSET) if as_name else _UNSET
+        collected: list[Any] = []
+        try:
+            for el in items:
+                ctx.cur = el
+                if as_name:
+                    ctx.vars[as_name] = el
+                if where is None or where(ctx):
+                    if pick is None:
+                        return el
+                    collected.append(pick(ctx))
+            return None if pick is None else _dedupe(_flatten(collected))
+        finally:
+            ctx.cur = saved_cur
+            if as_name:
+                if saved_as is _UNSET:
+                    ctx.vars.pop(as_name, None)
+                else:
+                    ctx.vars[as_name] = saved_as
+
+    return run
+
+
+def as_date(value: Any) -> datetime.date | None:
+    """A date from a ``date`` or an ISO ``YYYY-MM-DD`` string; ``None`` for anything else."""
+    if isinstance(value, datetime.date):
+        return value
+    if isinstance(value, str) and len(value) == 10:
+        try:
+            return datetime.date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+# ----------------------------------------------------------------------------------------- conditions
+
+COMBINATORS = ("all_of", "any_of", "not", "any", "all", "none", "use")
+
+
+def compile_condition(node: Any, ptr: str, sc: Scope) -> Test:
+    """A condition mapping; its entries are ANDed. See docs/rule-language.md."""
+    if not isinstance(node, dict) or not node:
+        raise sc.error(ptr, "a condition is a non-empty mapping, e.g. {status: {equals: approved}}")
+    tests = [_compile_entry(key, spec, pointer_join(ptr, key), sc) for key, spec in node.items()]
+    return _and(tests)
+
+
+def _and(tests: list[Test]) -> Test:
+    if len(tests) == 1:
+        return tests[0]
+
+    def all_true(ctx: Ctx) -> bool:
+        for t in tests:
+            if not t(ctx):
+                return False
+        return True
+
+    return all_true
+
+
+def _compile_entry(key: str, spec: Any, ptr: str, sc: Scope) -> Test:
+    if key in ("all_of", "any_of"):
+        if not isinstance(spec, list) or not spec:
+            raise sc.error(ptr, f"{key} takes a non-empty list of conditions")
+        tests = [compile_condition(c, pointer_join(ptr, i), sc) for i, c in enumerate(spec)]
+        if key == "all_of":
+            return _and(tests)
+        return lambda ctx: any(t(ctx) for t in tests)
+    if key == "not":
+        inner = compile_condition(spec, ptr, sc)
+        return lambda ctx: not inner(ctx)
+    if key in ("any", "all", "none"):
+        return _compile_quantifier(key, spec, ptr, sc)
+    if key == "use":
+        names = spec if isinstance(spec, list) else [spec]
+        tests = []
+        for i, n in enumerate(names):
+            if not isinstance(n, str) or n not in sc.predicates:
+                at = pointer_join(ptr, i) if isinstance(spec, list) else ptr
+                raise sc.error(at, f"unknown predicate {n!r}{_hint((str(n),), sc.predicates)}")
+            tests.append(sc.predicates[n]())
+        return _and(tests)
+    get = compile_path(key, ptr, sc)
+    if not isinstance(spec, dict) or not spec:
+        raise sc.error(ptr, f"{key!r} needs operators, e.g. {{{key}: {{equals: {spec!r}}}}}")
+    return _and([_compile_operator(get, op, arg, pointer_join(ptr, op), sc) for op, arg in spec.items()])
+
+
+def _compile_operator(get: Getter, op: str, arg: Any, ptr: str, sc: Scope) -> Test:
+    operator = sc.operators.get(op)
+    if operator is None:
+        raise sc.error(ptr, f"unknown operator {op!r}{_hint((op,), sc.operators)}")
+    arg_get, const = compile_value(arg, ptr, sc)
+    test, prepare = operator.test, operator.prepare
+    if const is not _UNSET:
+        if prepare is not None:
+            try:
+                const = prepare(const)
+            except ValueError as exc:
+                raise sc.error(ptr, f"{op}: {exc}") from None
+        return lambda ctx: test(get(ctx), const, ctx)
+    if prepare is None:
+        return lambda ctx: test(get(ctx), arg_get(ctx), ctx)
+
+    def dynamic(ctx: Ctx) -> bool:
+        try:
+            prepared = prepare(arg_get(ctx))
+        except ValueError:
+            return False
+        return test(get(ctx), prepared, ctx)
+
+    return dynamic
+
+
+def _compile_quantifier(kind: str, spec: Any, ptr: str, sc: Scope) -> Test:
+    if not isinstance(spec, dict) or "in" not in spec:
+        raise sc.error(ptr, f"{kind} takes {{in: SOURCE, as: NAME (optional), where: CONDITION (optional)}}")
+    extra = sorted(set(spec) - {"in", "as", "where"})
+    if extra:
+        raise sc.error(pointer_join(ptr, extra[0]), f"unexpected key {extra[0]!r} in {kind}")
+    src = compile_source(spec["in"], pointer_join(ptr, "in"), sc)
+    as_name = spec.get("as")
+    if as_name is not None and (not isinstance(as_name, str) or not re.fullmatch(r"[a-z_][a-z0-9_]*", as_name)):
+        raise sc.error(pointer_join(ptr, "as"), "'as' takes a lower-case name")
+    inner = sc.with_names(as_name) if as_name else sc
+    where = compile_condition(spec["where"], pointer_join(ptr, "where"), inner) if "where" in spec else None
+    want_any = kind == "any"
+    stop_on = kind != "all"  # any/none stop at the first match; all stops at the first miss
+
+    def quantify(ctx: Ctx) -> bool:
+        items = _as_list(src(ctx))
+        if where is None:
+            hit = bool(items)
+            return hit if want_any else (not hit if kind == "none" else True)
+        saved_cur = ctx.cur
+        saved_as = ctx.vars.get(as_name, _UNSET) if as_name else _UNSET
+        try:
+            for el in items:
+                ctx.cur = el
+                if as_name:
+                    ctx.vars[as_name] = el
+                if bool(where(ctx)) is stop_on:
+                    return want_any  # any: True on a match; none: False on a match; all: False on a miss
+            return not want_any
+        finally:
+            ctx.cur = saved_cur
+            if as_name:
+                if saved_as is _UNSET:
+                    ctx.vars.pop(as_name, None)
+                else:
+                    ctx.vars[as_name] = saved_as
+
+    return quantify
+
+
+# ------------------------------------------------------------------------------------------ templates
+
+_FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_-]+)*)\}")
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
+TEMPLATE_HEADS = frozenset({"item", "country", "manifest", "base", "dataset", "today"})
+REDACTED = "[redacted]"
+
+
+def display(value: Any, limit: int = 120) -> str:
+    """Manifest data as safe one-line text: no control, bidi or line-separator characters; truncated."""
+    if value is None:
+        return "(none)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, list):
+        shown = ", ".join(display(v, 40) for v in value[:10])
+        return shown + (f", … ({len(value)} in all)" if len(value) > 10 else "")
+    if isinstance(value, dict):
+        return "(" + ", ".join(str(k) for k in list(value)[:5]) + ")"
+    text = _UNSAFE.sub("?", str(value))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def compile_template(text: Any, ptr: str, sc: Scope, *, redact: bool = False) -> Callable[[Ctx], str]:
+    """``"{item.country} has no HRIA"`` -> renderer. Fields fill in data only: no code, no format specs."""
+    if not isinstance(text, str):
+        raise sc.error(ptr, "a message is a string")
+    pieces: list[str | Getter] = []
+    pos = 0
+    escaped = text.replace("{{", "\0").replace("}}", "\1")
+    for m in _FIELD.finditer(escaped):
+        pieces.append(escaped[pos : m.start()])
+        head, *rest = m.group(1).split(".")
+        if head not in TEMPLATE_HEADS and head not in sc.lets:
+            raise sc.error(ptr, f"template field {{{m.group(1)}}} is not one of item, country, manifest, "
+                           f"base, dataset, today or a let name")
+        if redact and head == "item":
+            pieces.append(REDACTED)
+        else:
+            pieces.append(compile_ref("$" + m.group(1), ptr, sc)[0])
+        pos = m.end()
+    pieces.append(escaped[pos:])
+    literal = "".join(p for p in pieces if isinstance(p, str))
+    if "{" in literal or "}" in literal:
+        raise sc.error(ptr, "unbalanced or malformed '{...}' in message (write {{ or }} for a literal brace)")
+    parts = [p.replace("\0", "{").replace("\1", "}") if isinstance(p, str) else p for p in pieces]
+
+    def render(ctx: Ctx) -> str:
+        return "".join(p if isinstance(p, str) else display(p(ctx)) for p in parts)
+
+    return render

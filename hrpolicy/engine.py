@@ -1,0 +1,221 @@
+"""Evaluates a compiled :class:`RulePack` against one manifest: compiled rules x manifest -> raw findings.
+
+The engine never prints. It yields :class:`RawFinding` objects (a finding plus what waivers match on);
+:mod:`hrpolicy.waivers` turns them into the final :class:`~hrpolicy.model.Finding` list.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from hrpolicy.compiler import Ctx
+from hrpolicy.countries import CountryTable
+from hrpolicy.model import NOTICE, SEVERITY_RANK
+from hrpolicy.rules import Body, CompiledRule, RulePack
+from hrpolicy.yaml import pointer_join
+
+ACTIVE_STATUSES = ("planned", "beta", "launched")
+
+
+@dataclass(frozen=True, slots=True)
+class RawFinding:
+    rule: str
+    severity: str
+    message: str
+    pointer: str
+    fingerprint: str
+    #: (collection, identifier) pairs a waiver scope can match: ("markets", "VN"), ("countries", "VN"), ...
+    subjects: frozenset[tuple[str, str]]
+    notice: bool = False
+
+
+def evaluate(
+    pack: RulePack,
+    manifest: Any,
+    *,
+    manifest_path: str,
+    base: Any,
+    today: datetime.date,
+    countries: CountryTable,
+) -> list[RawFinding]:
+    """All findings (and notices) of every rule for one validated manifest."""
+    ctx = Ctx(
+        manifest=manifest,
+        base=base,
+        today=today,
+        dataset=countries.dataset,
+        facts_of=countries.facts,
+        worst_of=countries.worst,
+        value_defs=pack.values,
+    )
+    out: list[RawFinding] = []
+    for rule in pack.rules:
+        for case, body in enumerate(rule.bodies):
+            out.extend(_run_body(rule, case, body, ctx, manifest, manifest_path, countries))
+    return out
+
+
+def _items(body: Body, ctx: Ctx, manifest: Any) -> Iterator[tuple[Any, str | None]]:
+    if body.strings_under is not None:
+        for key in body.strings_under:
+            yield from _strings(manifest.get(key) if isinstance(manifest, dict) else None, pointer_join("", key))
+        return
+    if body.source is None:
+        yield manifest, None
+        return
+    items = body.source(ctx)
+    if not isinstance(items, list):
+        return
+    for i, item in enumerate(items):
+        yield item, (pointer_join(body.source_pointer, i) if body.source_pointer is not None else None)
+
+
+def _strings(value: Any, pointer: str) -> Iterator[tuple[Any, str | None]]:
+    if isinstance(value, str):
+        yield value, pointer
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _strings(v, pointer_join(pointer, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _strings(v, pointer_join(pointer, i))
+
+
+def _run_body(
+    rule: CompiledRule,
+    case: int,
+    body: Body,
+    ctx: Ctx,
+    manifest: Any,
+    path: str,
+    countries: CountryTable,
+) -> Iterator[RawFinding]:
+    info = rule.info
+    lets = tuple(body.lets)
+    for item, pointer in _items(body, ctx, manifest):
+        ctx.cur = item
+        ctx.vars["item"] = item
+        for name in lets:
+            ctx.vars.pop(name, None)
+        code = _item_country(body, ctx, item)
+        facts = countries.facts(code) if code else countries.unknown()
+        ctx.vars["country"] = facts
+        if body.when is not None and not body.when(ctx):
+            continue
+        if body.require is not None and body.require(ctx):
+            if body.notice is not None and body.notice[0](ctx):
+                where = pointer if pointer is not None else _at(body, manifest)
+                yield _raw(info.id, NOTICE, body.notice[1](ctx), where, path, manifest, case, facts, True)
+            continue
+        severity = info.severity
+        if info.severity_in_high_risk and facts is not None and facts["tier"] == "high":
+            severity = info.severity_in_high_risk
+        for test, raised in rule.escalate:
+            if SEVERITY_RANK[raised] > SEVERITY_RANK[severity] and test(ctx):
+                severity = raised
+        where = pointer if pointer is not None else _at(body, manifest)
+        yield _raw(info.id, severity, body.message(ctx), where, path, manifest, case, facts, False)
+    ctx.cur = manifest
+    ctx.vars["item"] = manifest
+    ctx.vars["country"] = None
+
+
+def _item_country(body: Body, ctx: Ctx, item: Any) -> str | None:
+    if body.country is not None:
+        value = body.country(ctx)
+        if isinstance(value, list):
+            return ctx.worst_of(value)
+        return value if isinstance(value, str) else None
+    if isinstance(item, dict) and isinstance(item.get("country"), str):
+        return str(item["country"])
+    return _riskiest_active(ctx)
+
+
+def _riskiest_active(ctx: Ctx) -> str | None:
+    """Default item country for items without one: the riskiest planned/beta/launched market."""
+    cached = ctx.values.get("\0riskiest_active")
+    if cached is None:
+        markets = ctx.vars["manifest"].get("markets") if isinstance(ctx.vars["manifest"], dict) else None
+        codes = [
+            m["country"]
+            for m in markets or ()
+            if isinstance(m, dict) and m.get("status") in ACTIVE_STATUSES and isinstance(m.get("country"), str)
+        ]
+        cached = ctx.values["\0riskiest_active"] = ctx.worst_of(codes) or ""
+    return cached or None
+
+
+def _at(body: Body, manifest: Any) -> str:
+    """Location of a finding without an item pointer: the first ``at:`` path that exists, else the root."""
+    for parts in body.at:
+        node = manifest
+        for p in parts:
+            node = node.get(p) if isinstance(node, dict) else None
+        if node is not None:
+            return "".join(pointer_join("", p) for p in parts)
+    return ""
+
+
+def _raw(
+    rule_id: str,
+    severity: str,
+    message: str,
+    pointer: str,
+    path: str,
+    manifest: Any,
+    case: int,
+    facts: Mapping[str, Any] | None,
+    notice: bool,
+) -> RawFinding:
+    # The fingerprint is built from ids and JSON pointers only, never from manifest text, so it stays
+    # stable when lines move and reveals nothing a redacting rule hides.
+    identity = _identity(manifest, pointer)
+    subjects: set[tuple[str, str]] = set()
+    if identity:
+        collection, key = identity[0]
+        if key is not None and "=" in key:
+            subjects.add((collection, key.split("=", 1)[1]))
+    if facts is not None and facts["code"]:
+        subjects.add(("countries", str(facts["code"])))
+    parts = [rule_id, path, "/".join(f"{c}[{k}]" if k is not None else c for c, k in identity)]
+    if case:
+        parts.append(f"case{case}")
+    if notice:
+        parts.append(NOTICE)
+    fingerprint = hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
+    return RawFinding(rule_id, severity, message, pointer, fingerprint, frozenset(subjects), notice)
+
+
+def _identity(manifest: Any, pointer: str) -> list[tuple[str, str | None]]:
+    """The pointer with list indexes replaced by the element's id (or country): stable when lines move or
+    entries are reordered. ``/markets/3`` -> ``[("markets", "VN")]``."""
+    steps: list[tuple[str, str | None]] = []
+    node = manifest
+    parts = pointer.split("/")[1:] if pointer else []
+    i = 0
+    while i < len(parts):
+        key = parts[i].replace("~1", "/").replace("~0", "~")
+        node = node.get(key) if isinstance(node, dict) else None
+        ident: str | None = None
+        if isinstance(node, list) and i + 1 < len(parts) and parts[i + 1].isdigit():
+            index = int(parts[i + 1])
+            element = node[index] if index < len(node) else None
+            ident = _element_key(element, index)
+            node = element
+            i += 1
+        steps.append((key, ident))
+        i += 1
+    return steps
+
+
+def _element_key(element: Any, index: int) -> str:
+    if isinstance(element, dict):
+        for key in ("id", "country", "rule", "name"):
+            value = element.get(key)
+            if isinstance(value, (str, int)) and not isinstance(value, bool):
+                return f"{key}={value}"
+    return str(index)

@@ -1,0 +1,89 @@
+"""Manifest validation: the shipped JSON Schema (compiled once by :mod:`hrpolicy.schemacheck`) plus the
+checks a schema cannot express (unique ids). Every problem becomes one ``file:line:col: $.path: message``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable, Mapping
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from hrpolicy import codes
+from hrpolicy.model import ErrorRecord
+from hrpolicy.schemacheck import Violation, compile_schema, json_path
+from hrpolicy.yaml import Document, pointer_join
+
+FORMATS = {"country-code": codes.country_problem, "language-code": codes.language_problem}
+#: List -> the field that must be unique within it.
+UNIQUE_KEYS = {"markets": "country", "data_stores": "id", "features": "id", "assessments": "id",
+               "enforcement_playbooks": "id"}
+
+
+@cache
+def load_schema(name: str) -> dict[str, Any]:
+    """A shipped schema by name: ``manifest``, ``rules`` or ``country-data``."""
+    text = resources.files("hrpolicy.schemas").joinpath(f"{name}.schema.json").read_text("utf-8")
+    return dict(json.loads(text))
+
+
+@cache
+def central_waivers_schema() -> dict[str, Any]:
+    """``waivers.yaml`` in a rules directory: the manifest's waiver entries plus optional ``products``."""
+    manifest = load_schema("manifest")
+    entry = copy.deepcopy(manifest["properties"]["waivers"]["items"])
+    entry["properties"]["products"] = {
+        "type": "array",
+        "items": {"type": "string", "minLength": 1},
+        "minItems": 1,
+        "uniqueItems": True,
+        "description": "Product ids (product.id) the waiver applies to; omitted: every product.",
+    }
+    return {
+        "$defs": manifest.get("$defs", {}),
+        "type": "object",
+        "properties": {"waivers": {"type": "array", "items": entry, "description": "Central waivers."}},
+        "additionalProperties": False,
+        "patternProperties": {"^x-": {}},
+    }
+
+
+@cache
+def validator(name: str) -> Callable[[Any], list[Violation]]:
+    schema = central_waivers_schema() if name == "waivers" else load_schema(name)
+    return compile_schema(schema, FORMATS)
+
+
+def validate(doc: Document, schema: str = "manifest") -> list[ErrorRecord]:
+    """Every schema violation of ``doc`` (plus duplicate ids for manifests), in file order."""
+    if doc.data is None:
+        return [ErrorRecord(doc.path, "the file is empty", 1, 1)]
+    errors = [_record(doc, v.path, f"{json_path(v.path)}: {v.message}") for v in validator(schema)(doc.data)]
+    if schema == "manifest" and not errors:
+        errors.extend(_duplicates(doc))
+    errors.sort(key=lambda e: (e.line or 0, e.column or 0))
+    return errors
+
+
+def _record(doc: Document, path: tuple[str | int, ...], message: str) -> ErrorRecord:
+    pointer = ""
+    for p in path:
+        pointer = pointer_join(pointer, p)
+    line, col = doc.position(pointer)
+    return ErrorRecord(doc.path, message, line, col)
+
+
+def _duplicates(doc: Document) -> list[ErrorRecord]:
+    errors = []
+    data: Mapping[str, Any] = doc.data
+    for collection, key in UNIQUE_KEYS.items():
+        seen: set[Any] = set()
+        for i, entry in enumerate(data.get(collection) or ()):
+            value = entry.get(key)
+            if value in seen:
+                path = (collection, i, key)
+                errors.append(_record(doc, path, f"{json_path(path)}: duplicate {key} {value!r} in {collection}"))
+            seen.add(value)
+    return errors

@@ -1,0 +1,258 @@
+"""Typed results and the small value types plugins exchange with the engine.
+
+Everything here is a frozen dataclass: the engine produces them, reporters read them, nobody mutates them.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import IO, TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from hrpolicy.yaml import Document
+
+#: Severities a rule can have, most severe first. ``notice`` is below them all: reported, never failing.
+SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low")
+NOTICE = "notice"
+SEVERITY_RANK: Mapping[str, int] = {"critical": 4, "high": 3, "medium": 2, "low": 1, NOTICE: 0}
+#: ``--fail-on`` values: a finding at or above this severity (and not waived) fails the run.
+FAIL_ON_CHOICES: tuple[str, ...] = (*SEVERITIES, "never")
+
+
+class ExitCode:
+    """Process exit codes (SPEC §6)."""
+
+    #: No unwaived finding at or above ``--fail-on``.
+    OK = 0
+    #: Findings at or above ``--fail-on``.
+    FINDINGS = 1
+    #: Usage error, unreadable or invalid manifest or rule file.
+    USAGE = 2
+    #: Interrupted (Ctrl-C).
+    INTERRUPTED = 130
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where a finding points: the manifest file, 1-based line and column, and the item's JSON pointer."""
+
+    path: str
+    line: int
+    column: int
+    pointer: str
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedWaiver:
+    """A waiver that matched a finding. ``status`` is ``active`` or ``expired`` (then the finding counts)."""
+
+    rule: str
+    reason: str
+    approver_role: str
+    expires: str
+    status: str
+    ticket: str | None = None
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One violation (or notice) of one rule for one item of one manifest."""
+
+    rule: str
+    severity: str
+    message: str
+    remediation: str
+    location: Location
+    fingerprint: str
+    waiver: AppliedWaiver | None = None
+
+    @property
+    def waived(self) -> bool:
+        return self.waiver is not None and self.waiver.status == "active"
+
+    @property
+    def counts(self) -> bool:
+        """True when the finding can fail a run: not a notice and not waived."""
+        return self.severity != NOTICE and not self.waived
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """A provision a rule rests on: framework plus section, e.g. ``UNGP`` / ``17-19``."""
+
+    framework: str
+    section: str
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RuleInfo:
+    """The descriptive part of a rule (what reports, docs and ``explain`` show)."""
+
+    id: str
+    title: str
+    severity: str
+    severity_in_high_risk: str | None
+    rationale: str
+    remediation: str
+    references: tuple[Reference, ...]
+    tags: tuple[str, ...]
+    waivable: bool
+    redact: bool
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorRecord:
+    """An input that could not be evaluated (exit 2)."""
+
+    path: str
+    message: str
+    line: int | None = None
+    column: int | None = None
+
+    def __str__(self) -> str:
+        where = self.path
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestResult:
+    """The findings for one manifest, sorted by location then rule."""
+
+    manifest: str
+    product: str | None
+    findings: tuple[Finding, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """Everything one ``check`` run produced. Owns the exit code."""
+
+    version: str
+    rules: tuple[RuleInfo, ...]
+    evaluated_on: datetime.date
+    results: tuple[ManifestResult, ...]
+    errors: tuple[ErrorRecord, ...] = ()
+    fail_on: str = "high"
+
+    def findings(self) -> list[Finding]:
+        return [f for r in self.results for f in r.findings]
+
+    def by_severity(self) -> dict[str, int]:
+        """Counts of findings that count (not waived), by severity, most severe first; zeros left out."""
+        counts: dict[str, int] = {}
+        for sev in (*SEVERITIES, NOTICE):
+            n = sum(1 for f in self.findings() if f.severity == sev and not f.waived)
+            if n:
+                counts[sev] = n
+        return counts
+
+    @property
+    def exit_code(self) -> int:
+        if self.errors:
+            return ExitCode.USAGE
+        if self.fail_on == "never":
+            return ExitCode.OK
+        threshold = SEVERITY_RANK[self.fail_on]
+        failing = any(f.counts and SEVERITY_RANK[f.severity] >= threshold for f in self.findings())
+        return ExitCode.FINDINGS if failing else ExitCode.OK
+
+
+class EvalContext(Protocol):
+    """What an operator may look at besides its two operands."""
+
+    today: datetime.date
+
+
+#: ``test(value, argument, context) -> bool``. ``value`` is ``None`` when the path is absent or null.
+OperatorTest = Callable[[Any, Any, EvalContext], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class Operator:
+    """A condition operator, e.g. ``equals`` or ``not_older_than_days``.
+
+    ``prepare`` turns a literal argument into a fast form once, at compile time (a frozenset, a compiled
+    RE2 pattern); it raises ``ValueError`` with a one-line message for an unusable argument. Arguments
+    that are references are prepared at evaluation time.
+    """
+
+    name: str
+    test: OperatorTest
+    doc: str
+    prepare: Callable[[Any], Any] | None = None
+    #: How ``explain`` phrases it: ``"{path} is one of {arg}"``.
+    phrase: str = "{path} {name} {arg}"
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestLoader:
+    """Turns a file's bytes into a ``Document`` (data plus line marks) for files with one of ``suffixes``."""
+
+    suffixes: tuple[str, ...]
+    load: Callable[[bytes, str], Document]
+
+
+@dataclass(frozen=True, slots=True)
+class OutputOptions:
+    """What a reporter may need besides the result."""
+
+    color: bool = False
+    verbose: bool = False
+
+
+class Reporter(Protocol):
+    def __call__(self, result: RunResult, stream: IO[str], options: OutputOptions) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class OutputFormat:
+    """A named report format (``text``, ``json``, ...). ``write`` must not evaluate or mutate anything."""
+
+    name: str
+    description: str
+    write: Reporter
+    #: File suffix suggested when written to a file.
+    suffix: str = ".txt"
+
+
+@dataclass(frozen=True, slots=True)
+class CountryDataSource:
+    """A country data file (the embedded default, or an override in a rules directory)."""
+
+    path: str
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+__all__ = [
+    "FAIL_ON_CHOICES",
+    "NOTICE",
+    "SEVERITIES",
+    "SEVERITY_RANK",
+    "AppliedWaiver",
+    "CountryDataSource",
+    "ErrorRecord",
+    "EvalContext",
+    "ExitCode",
+    "Finding",
+    "Location",
+    "ManifestLoader",
+    "ManifestResult",
+    "Operator",
+    "OperatorTest",
+    "OutputFormat",
+    "OutputOptions",
+    "Reference",
+    "Reporter",
+    "RuleInfo",
+    "RunResult",
+]
+

@@ -1,0 +1,131 @@
+"""One evaluation session: plugins, compiled rules, country facts and central waivers, built once and
+then used for every manifest of a run (also inside each ``--jobs`` worker process).
+"""
+
+from __future__ import annotations
+
+import datetime
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hrpolicy.countries import CountryTable, merge_data
+from hrpolicy.engine import evaluate
+from hrpolicy.errors import HrpolicyError, ManifestError, UsageError
+from hrpolicy.manifest import validate
+from hrpolicy.model import ErrorRecord, ManifestLoader, ManifestResult
+from hrpolicy.pluginmanager import Plugins, get_plugin_manager
+from hrpolicy.rules import RulePack, display_path, load_pack
+from hrpolicy.waivers import Waiver, apply_waivers, check_waivers, load_central, product_waivers, read_waivers
+from hrpolicy.yaml import Document, load_file, load_yaml
+
+
+@dataclass(frozen=True)
+class SessionConfig:
+    """Everything needed to rebuild a session in another process (picklable)."""
+
+    today: datetime.date
+    rule_dirs: tuple[str, ...] = ()  # empty: the packs from the rule-dirs hook
+    autoload: bool = True
+    base_ref: str | None = None
+
+
+class Session:
+    def __init__(self, config: SessionConfig, plugins: Sequence[object] = ()):
+        self.config = config
+        self.plugins = Plugins(get_plugin_manager(autoload=config.autoload, plugins=plugins))
+        dirs = [Path(d) for d in config.rule_dirs] or self.plugins.rule_dirs()
+        self.pack: RulePack = load_pack(dirs, self.plugins.operators())
+        self.rules = {r.info.id: r.info for r in self.pack.rules}
+        self.countries = CountryTable(self._country_data(dirs), self.plugins.country_facts)
+        self.central: list[Waiver] = load_central(self._special_docs(dirs, "waivers.yaml", "waivers"))
+        self.central_errors = check_waivers(self.central, self.rules)
+        self.loaders: dict[str, ManifestLoader] = self.plugins.manifest_loaders()
+
+    def _special_docs(self, dirs: Sequence[Path], name: str, schema: str) -> list[Document]:
+        docs = []
+        for d in dirs:
+            path = d / name
+            if path.is_file():
+                doc = load_file(path, display=display_path(path))
+                problems = validate(doc, schema)
+                if problems:
+                    raise ManifestError(problems[0].message, doc.path, problems[0].line, problems[0].column)
+                docs.append(doc)
+        return docs
+
+    def _country_data(self, dirs: Sequence[Path]) -> dict[str, Any]:
+        layers = []
+        for path in self.plugins.country_data_files():
+            doc = load_file(path, display=display_path(path))
+            problems = validate(doc, "country-data")
+            if problems:
+                raise ManifestError(problems[0].message, doc.path, problems[0].line, problems[0].column)
+            layers.append(doc.data)
+        layers.extend(doc.data for doc in self._special_docs(dirs, "country-data.yaml", "country-data"))
+        return merge_data(layers)
+
+    def load(self, path: Path) -> Document:
+        loader = self.loaders.get(path.suffix.lower())
+        if loader is None:
+            raise UsageError(f"no loader for {path.suffix or 'files without a suffix'}", str(path))
+        try:
+            with path.open("rb") as fh:
+                data = fh.read(2 * 1024 * 1024 + 1)
+        except OSError as exc:
+            raise ManifestError(f"cannot read: {exc.strerror or exc}", display_path(path)) from None
+        return loader.load(data, display_path(path))
+
+    def check(self, path: Path) -> ManifestResult | list[ErrorRecord]:
+        """Findings for one manifest file, or the errors that stop it from being evaluated."""
+        try:
+            doc = self.load(path)
+        except HrpolicyError as exc:
+            return [ErrorRecord(exc.path or str(path), exc.message, exc.line, exc.column)]
+        errors = validate(doc)
+        if errors:
+            return errors
+        product = doc.data["product"]["id"]
+        waivers = read_waivers(doc, central=False) + product_waivers(self.central, product)
+        errors = check_waivers(read_waivers(doc, central=False), self.rules)
+        if errors:
+            return errors
+        base = doc.data
+        if self.config.base_ref is not None:
+            try:
+                base = self._base(path, self.config.base_ref)
+            except HrpolicyError as exc:
+                return [ErrorRecord(exc.path or doc.path, exc.message, exc.line, exc.column)]
+        raw = evaluate(self.pack, doc.data, manifest_path=doc.path, base=base, today=self.config.today,
+                       countries=self.countries)
+        findings = apply_waivers(raw, waivers, rules=self.rules, today=self.config.today, path=doc.path, doc=doc)
+        return ManifestResult(doc.path, product, tuple(findings))
+
+    def _base(self, path: Path, ref: str) -> Any:
+        """The manifest as it was at git ``ref`` (an empty manifest when it did not exist there)."""
+        where = path.resolve().parent
+        try:
+            top = subprocess.run(["git", "-C", str(where), "rev-parse", "--show-toplevel"], capture_output=True,
+                                 text=True, check=True).stdout.strip()
+            rel = path.resolve().relative_to(Path(top).resolve()).as_posix()
+            shown = subprocess.run(["git", "-C", top, "show", f"{ref}:{rel}"], capture_output=True, check=False)
+            if shown.returncode != 0:
+                verify = subprocess.run(["git", "-C", top, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
+                                        capture_output=True, check=False)
+                if verify.returncode != 0:
+                    raise UsageError(f"--base: {ref!r} is not a commit in {top}")
+                return {"schema_version": 1, "product": {}, "markets": []}
+        except (OSError, subprocess.CalledProcessError):
+            raise UsageError("--base needs the manifest to be inside a git repository", str(path)) from None
+        except ValueError:
+            raise UsageError("--base: the manifest is outside the repository", str(path)) from None
+        label = f"{ref}:{rel}"
+        doc = load_yaml(shown.stdout, label) if not rel.endswith(".json") else self.loaders[".json"].load(
+            shown.stdout, label)
+        problems = validate(doc)
+        if problems:
+            first = problems[0]
+            raise ManifestError(f"(base manifest) {first.message}", label, first.line, first.column)
+        return doc.data

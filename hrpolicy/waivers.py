@@ -1,0 +1,160 @@
+"""Waivers: recorded, time-limited exceptions to a rule (SPEC §4).
+
+A waiver lives in the manifest (``waivers:``) or in a central ``waivers.yaml`` of a rules directory (the
+same fields plus optional ``products: [ids]``). A waived finding is reported as waived, never dropped;
+an expired waiver stops applying and the finding comes back with a note; a waiver expiring within
+:data:`EXPIRY_NOTICE_DAYS` days and a manifest waiver that matches nothing produce notices. A waiver for an
+unknown rule, or for a rule marked ``waivable: false``, is an error.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from hrpolicy.engine import RawFinding
+from hrpolicy.model import NOTICE, AppliedWaiver, ErrorRecord, Finding, Location, RuleInfo
+from hrpolicy.yaml import Document
+
+EXPIRY_NOTICE_DAYS = 30
+
+
+@dataclass(frozen=True, slots=True)
+class Waiver:
+    rule: str
+    scope: Mapping[str, tuple[str, ...]]
+    reason: str
+    approver_role: str
+    expires: datetime.date
+    ticket: str | None
+    products: tuple[str, ...] | None
+    location: Location
+    central: bool
+
+    def applies_to_product(self, product: str | None) -> bool:
+        return self.products is None or product in self.products
+
+    def covers(self, finding: RawFinding) -> bool:
+        if finding.rule != self.rule:
+            return False
+        if not self.scope:
+            return True
+        return any((kind, key) in finding.subjects for kind, keys in self.scope.items() for key in keys)
+
+    def applied(self, today: datetime.date) -> AppliedWaiver:
+        loc = self.location
+        return AppliedWaiver(
+            rule=self.rule,
+            reason=self.reason,
+            approver_role=self.approver_role,
+            expires=self.expires.isoformat(),
+            status="active" if self.expires >= today else "expired",
+            ticket=self.ticket,
+            source=f"{loc.path}:{loc.line}",
+        )
+
+
+def read_waivers(doc: Document, *, central: bool) -> list[Waiver]:
+    """Waivers of an already schema-validated document (a manifest, or a central ``waivers.yaml``)."""
+    out = []
+    for i, w in enumerate((doc.data or {}).get("waivers") or ()):
+        pointer = f"/waivers/{i}"
+        line, col = doc.position(pointer)
+        scope = {k: tuple(v) for k, v in (w.get("scope") or {}).items() if not k.startswith("x-")}
+        products = w.get("products")
+        out.append(
+            Waiver(
+                rule=w["rule"],
+                scope=scope,
+                reason=w["reason"],
+                approver_role=w["approver"]["role"],
+                expires=datetime.date.fromisoformat(w["expires"]),
+                ticket=w.get("ticket"),
+                products=tuple(products) if products is not None else None,
+                location=Location(doc.path, line, col, pointer),
+                central=central,
+            )
+        )
+    return out
+
+
+def check_waivers(waivers: Iterable[Waiver], rules: Mapping[str, RuleInfo]) -> list[ErrorRecord]:
+    """Errors for waivers of unknown or non-waivable rules."""
+    errors = []
+    for w in waivers:
+        loc = w.location
+        info = rules.get(w.rule)
+        if info is None:
+            errors.append(ErrorRecord(loc.path, f"waiver for unknown rule {w.rule}", loc.line, loc.column))
+        elif not info.waivable:
+            errors.append(ErrorRecord(loc.path, f"{w.rule} cannot be waived", loc.line, loc.column))
+    return errors
+
+
+def apply_waivers(
+    raw: Sequence[RawFinding],
+    waivers: Sequence[Waiver],
+    *,
+    rules: Mapping[str, RuleInfo],
+    today: datetime.date,
+    path: str,
+    doc: Document,
+) -> list[Finding]:
+    """Final findings for one manifest: waived / expired-waiver annotations, waiver notices; sorted."""
+    used: set[int] = set()
+    findings: list[Finding] = []
+    for r in raw:
+        matches = [i for i, w in enumerate(waivers) if w.covers(r)] if not r.notice else []
+        used.update(matches)
+        applied = None
+        if matches:
+            candidates = [waivers[i].applied(today) for i in matches]
+            active = [a for a in candidates if a.status == "active"]
+            applied = active[0] if active else max(candidates, key=lambda a: a.expires)
+        message = r.message
+        if applied is not None and applied.status == "expired":
+            message += f" (waiver expired on {applied.expires})"
+        line, col = doc.position(r.pointer)
+        info = rules.get(r.rule)
+        findings.append(
+            Finding(
+                rule=r.rule,
+                severity=r.severity,
+                message=message,
+                remediation=info.remediation if info else "",
+                location=Location(path, line, col, r.pointer),
+                fingerprint=r.fingerprint,
+                waiver=applied,
+            )
+        )
+    for i, w in enumerate(waivers):
+        days_left = (w.expires - today).days
+        note = kind = None
+        if 0 <= days_left <= EXPIRY_NOTICE_DAYS and i in used:
+            kind = "expiring"
+            note = f"waiver for {w.rule} expires on {w.expires.isoformat()} (in {days_left} days); renew or resolve it"
+        elif i not in used and not w.central:
+            kind = "unused"
+            note = f"waiver for {w.rule} matches no finding; remove it"
+        if note:
+            key = f"{w.rule}\0{path}\0{w.location.pointer}\0waiver-{kind}"
+            fingerprint = hashlib.sha256(key.encode()).hexdigest()[:32]
+            loc = w.location
+            findings.append(Finding(w.rule, NOTICE, note, "", Location(path, loc.line, loc.column, loc.pointer),
+                                    fingerprint))
+    findings.sort(key=lambda f: (f.location.line, f.location.column, f.rule, f.fingerprint))
+    return findings
+
+
+def load_central(docs: Iterable[Document]) -> list[Waiver]:
+    return [w for doc in docs for w in read_waivers(doc, central=True)]
+
+
+def product_waivers(waivers: Iterable[Waiver], product: str | None) -> list[Waiver]:
+    return [w for w in waivers if w.applies_to_product(product)]
+
+
+def as_rules(infos: Iterable[RuleInfo]) -> dict[str, RuleInfo]:
+    return {i.id: i for i in infos}
