@@ -11,7 +11,6 @@ import datetime
 import difflib
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from hrpolicy.errors import RuleError
@@ -61,18 +60,30 @@ class Ctx:
         self.worst_of = worst_of
 
 
-@dataclass
 class Scope:
     """Compile-time environment: where we are (for errors) and which names resolve."""
 
-    doc: Document
-    operators: Mapping[str, Operator]
-    lists: Mapping[str, Any]
-    patterns: Mapping[str, Any]
-    value_names: frozenset[str]
-    predicates: Mapping[str, Callable[[], Test]]
-    names: frozenset[str] = GLOBAL_VARS
-    lets: dict[str, Getter] = field(default_factory=dict)
+    __slots__ = ("doc", "lets", "lists", "names", "operators", "patterns", "predicates", "value_names")
+
+    def __init__(
+        self,
+        doc: Document,
+        operators: Mapping[str, Operator],
+        lists: Mapping[str, Any],
+        patterns: Mapping[str, Any],
+        value_names: frozenset[str],
+        predicates: Mapping[str, Callable[[], Test]],
+        names: frozenset[str] = GLOBAL_VARS,
+        lets: dict[str, Getter] | None = None,
+    ):
+        self.doc = doc
+        self.operators = operators
+        self.lists = lists
+        self.patterns = patterns
+        self.value_names = value_names
+        self.predicates = predicates
+        self.names = names
+        self.lets: dict[str, Getter] = lets if lets is not None else {}
 
     def error(self, pointer: str, message: str) -> RuleError:
         line, col = self.doc.position(pointer)

@@ -9,8 +9,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from hrpolicy.compiler import Ctx
 from hrpolicy.countries import CountryTable
@@ -21,8 +20,7 @@ from hrpolicy.yaml import pointer_join
 ACTIVE_STATUSES = ("planned", "beta", "launched")
 
 
-@dataclass(frozen=True, slots=True)
-class RawFinding:
+class RawFinding(NamedTuple):
     rule: str
     severity: str
     message: str

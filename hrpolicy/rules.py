@@ -8,9 +8,8 @@ are shared by every file of the pack; a name defined twice is an error.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from hrpolicy.compiler import (
     MANIFEST_VARS,
@@ -30,8 +29,7 @@ SPECIAL_FILES = frozenset({"country-data.yaml", "waivers.yaml"})
 LANGUAGE_VERSION = 1
 
 
-@dataclass(frozen=True, slots=True)
-class Body:
+class Body(NamedTuple):
     """One compiled rule body (a rule has one, or several ``cases``)."""
 
     source: Getter | None  # None: the rule is about the manifest as a whole
@@ -47,15 +45,13 @@ class Body:
     spec: Mapping[str, Any]  # the body as written, for ``explain``
 
 
-@dataclass(frozen=True, slots=True)
-class CompiledRule:
+class CompiledRule(NamedTuple):
     info: RuleInfo
     bodies: tuple[Body, ...]
     escalate: tuple[tuple[Test, str], ...]
 
 
-@dataclass(frozen=True, slots=True)
-class RulePack:
+class RulePack(NamedTuple):
     rules: tuple[CompiledRule, ...]
     values: Mapping[str, Getter]
     dirs: tuple[Path, ...]

@@ -5,11 +5,9 @@ then used for every manifest of a run (also inside each ``--jobs`` worker proces
 from __future__ import annotations
 
 import datetime
-import subprocess
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from hrpolicy.countries import CountryTable, merge_data
 from hrpolicy.engine import evaluate
@@ -22,8 +20,7 @@ from hrpolicy.waivers import Waiver, apply_waivers, check_waivers, load_central,
 from hrpolicy.yaml import Document, load_file, load_yaml
 
 
-@dataclass(frozen=True)
-class SessionConfig:
+class SessionConfig(NamedTuple):
     """Everything needed to rebuild a session in another process (picklable)."""
 
     today: datetime.date
@@ -105,6 +102,8 @@ class Session:
 
     def _base(self, path: Path, ref: str) -> Any:
         """The manifest as it was at git ``ref`` (an empty manifest when it did not exist there)."""
+        import subprocess
+
         where = path.resolve().parent
         try:
             top = subprocess.run(["git", "-C", str(where), "rev-parse", "--show-toplevel"], capture_output=True,

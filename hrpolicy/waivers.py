@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from hrpolicy.engine import RawFinding
 from hrpolicy.model import NOTICE, AppliedWaiver, ErrorRecord, Finding, Location, RuleInfo
@@ -21,8 +21,7 @@ from hrpolicy.yaml import Document
 EXPIRY_NOTICE_DAYS = 30
 
 
-@dataclass(frozen=True, slots=True)
-class Waiver:
+class Waiver(NamedTuple):
     rule: str
     scope: Mapping[str, tuple[str, ...]]
     reason: str

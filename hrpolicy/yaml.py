@@ -56,6 +56,8 @@ _UNDEFINED: Any = object()
 
 @dataclass(frozen=True, slots=True)
 class Document:
+    """One loaded file: its plain data and, per JSON pointer, the 1-based (line, column) where it starts."""
+
     data: Any
     marks: Mapping[str, tuple[int, int]]
     path: str
@@ -95,10 +97,11 @@ def load_json(
     max_depth: int = MAX_DEPTH,
     max_nodes: int = MAX_NODES,
 ) -> Document:
-    """JSON through the YAML event path (for the marks), refusing YAML-only syntax.
+    """JSON through the YAML event path, for the marks.
 
-    The check is per node: scalars must be double-quoted strings or JSON literals, collections flow style,
-    no tags/anchors/aliases. Comments and trailing commas inside flow collections slip through.
+    Every node must look like JSON (double-quoted strings, JSON numbers and literals, flow collections, no
+    tags, anchors or aliases); anything else, and anything libyaml refuses, is decided by json.loads, without
+    marks. YAML comments and trailing commas inside flow collections slip through the fast path.
     """
     return _load(source, path, max_bytes, max_depth, max_nodes, strict=True)
 
@@ -227,18 +230,20 @@ def _build(text: str, path: str, max_depth: int, max_nodes: int, strict: bool) -
     const, num_start = _CONST, _NUM_START
     count = 0
 
-    def json_check(event: Any, kind: type) -> None:
-        if kind is Alias or event.anchor is not None:
-            _fail("not JSON: anchors and aliases are YAML-only", event.start_mark)
-        if event.tag is not None:
-            _fail(f"not JSON: tag {_show_tag(event.tag)} is YAML-only", event.start_mark)
+    def json_check(event: Any, kind: type, key: bool = False) -> None:
+        # YAML-only syntax goes to json.loads, whose error message and position are the ones to show. So
+        # does a key over 1024 characters, which libyaml reads as a key with an empty value.
+        if kind is Alias or event.anchor is not None or event.tag is not None:
+            raise _ParserRefused
         if kind is Scalar:
             value, style = event.value, event.style
-            if style == '"' or (not style and (value in _JSON_WORDS or _JSON_NUMBER.fullmatch(value))):
+            if style == '"' or (
+                not key and not style and (value in _JSON_WORDS or _JSON_NUMBER.fullmatch(value))
+            ):
                 return
-            _fail(f"not JSON: {_show(value)} is not a string, number, true, false or null", event.start_mark)
-        if not event.flow_style:
-            _fail("not JSON: block-style collections are YAML-only", event.start_mark)
+            raise _ParserRefused
+        if key or not event.flow_style:
+            raise _ParserRefused
 
     def alias(event: Any) -> Any:
         nonlocal count
@@ -254,9 +259,7 @@ def _build(text: str, path: str, max_depth: int, max_nodes: int, strict: bool) -
     def key_of(event: Any, kind: type) -> str:
         nonlocal count
         if strict:
-            json_check(event, kind)
-            if event.style != '"':
-                _fail("not JSON: object keys must be strings", event.start_mark)
+            json_check(event, kind, key=True)
         if kind is Alias:
             source: str | None = alias(event)[2]
             if source is None:
@@ -344,6 +347,8 @@ def _build(text: str, path: str, max_depth: int, max_nodes: int, strict: bool) -
             _fail(f"document has more than {max_nodes} nodes")
         get()  # DocumentEndEvent
         if type(event := get()) is not StreamEnd:
+            if strict:
+                raise _ParserRefused
             _fail("a second document is not allowed; a manifest holds exactly one", event.start_mark)
         return Document(data, marks, path)
     except MarkedYAMLError as exc:
@@ -376,7 +381,7 @@ def _json_fallback(text: str, max_depth: int, max_nodes: int) -> Any:
     try:
         data = json.loads(text, object_pairs_hook=unique, parse_constant=no_constant)
     except json.JSONDecodeError as exc:
-        raise ManifestError(exc.msg, None, exc.lineno, exc.colno) from None
+        raise ManifestError(f"invalid JSON: {exc.msg}", None, exc.lineno, exc.colno) from None
     except RecursionError:
         _fail(f"nesting is deeper than {max_depth} levels")
     except ValueError as exc:  # e.g. an integer with more digits than int() converts

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sys
 import timeit
+from collections.abc import Callable
 
 from hrpolicy.yaml import load_json, load_yaml
 
@@ -87,7 +88,7 @@ def main() -> None:
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
     lines = MANIFEST.count("\n")
     json_text = _to_json()
-    cases = {
+    cases: dict[str, Callable[[], object]] = {
         f"hrpolicy.yaml.load_yaml ({lines} lines)": lambda: load_yaml(MANIFEST, "bench.yaml"),
         "hrpolicy.yaml.load_yaml (bytes input)": lambda: load_yaml(MANIFEST.encode(), "bench.yaml"),
         "hrpolicy.yaml.load_json (same data as JSON)": lambda: load_json(json_text, "bench.json"),

@@ -7,7 +7,6 @@ import os
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import IO
 
@@ -84,6 +83,8 @@ def evaluate_all(session: Session, paths: list[Path], jobs: int) -> Iterator[Man
         for p in paths:
             yield session.check(p)
         return
+    from concurrent.futures import ProcessPoolExecutor  # only when asked: it costs ~10 ms of imports
+
     with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(session.config,)) as pool:
         yield from pool.map(_check_in_worker, paths, chunksize=max(1, min(256, len(paths) // (jobs * 8))))
 
