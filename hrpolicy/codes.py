@@ -48,8 +48,6 @@ def _from_pycountry(kind: str, code: str) -> str | None:
 
 
 def _name(kind: str, code: str) -> str | None:
-    if not isinstance(code, str):
-        return None
     name = _table(kind).get(code)
     # Only a well-formed code (two ASCII letters in the right case) can be one pycountry knows.
     right_case = code.isupper() if kind == "countries" else code.islower()
@@ -73,9 +71,9 @@ def country_problem(code: str) -> str | None:
     if _name("countries", code) is not None:
         return None
     message = f"{_quote(code)} is not an ISO 3166-1 alpha-2 country code"
-    if isinstance(code, str) and code.upper() in _MISTAKES:
+    if code.upper() in _MISTAKES:
         return f"{message} (use {_MISTAKES[code.upper()]!r})"
-    if isinstance(code, str) and code.upper() != code and _name("countries", code.upper()) is not None:
+    if code.upper() != code and _name("countries", code.upper()) is not None:
         return f"{message} (upper case, e.g. {code.upper()!r})"
     return message
 
@@ -85,14 +83,12 @@ def language_problem(code: str) -> str | None:
     if _name("languages", code) is not None:
         return None
     message = f"{_quote(code)} is not an ISO 639-1 language code"
-    if isinstance(code, str) and code.lower() != code and _name("languages", code.lower()) is not None:
+    if code.lower() != code and _name("languages", code.lower()) is not None:
         return f"{message} (lower case, e.g. {code.lower()!r})"
     return message
 
 
-def _quote(code: object) -> str:
-    # The code comes from a user's file: keep the message on one line and short.
-    text = str.__repr__(code) if isinstance(code, str) else repr(code)
-    if not text.isprintable():
-        text = text.encode("unicode_escape").decode("ascii")
+def _quote(code: str) -> str:
+    # The code comes from a user's file: keep the message short (repr already escapes control characters).
+    text = str.__repr__(code)
     return text if len(text) <= 40 else text[:37] + "..."

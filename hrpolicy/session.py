@@ -81,6 +81,11 @@ class Session:
             doc = self.load(path)
         except HrpolicyError as exc:
             return [ErrorRecord(exc.path or str(path), exc.message, exc.line, exc.column)]
+        return self.check_document(doc, path)
+
+    def check_document(self, doc: Document, path: Path | None = None, base: Any = None) -> (
+            ManifestResult | list[ErrorRecord]):
+        """Findings for an already parsed manifest. ``base`` (data) overrides ``--base`` (rule tests use it)."""
         errors = validate(doc)
         if errors:
             return errors
@@ -89,8 +94,9 @@ class Session:
         errors = check_waivers(read_waivers(doc, central=False), self.rules)
         if errors:
             return errors
-        base = doc.data
-        if self.config.base_ref is not None:
+        if base is None:
+            base = doc.data
+        if self.config.base_ref is not None and path is not None:
             try:
                 base = self._base(path, self.config.base_ref)
             except HrpolicyError as exc:

@@ -70,7 +70,10 @@ SCHEMA: dict[str, Any] = {
                 "properties": {
                     "id": {"type": "string"},
                     "country": {"type": "string", "format": "country-code"},
-                    "data_categories": {"type": "array", "items": {"enum": ["personal", "content", "metadata"]}},
+                    "data_categories": {
+                        "type": "array",
+                        "items": {"enum": ["personal", "content", "metadata"]},
+                    },
                     "encryption": {
                         "type": "object",
                         "properties": {"at_rest": {"type": "boolean"}, "key_country": {"type": "string"}},
@@ -134,7 +137,12 @@ INSTANCE: dict[str, Any] = {
         market("TR", "beta", ["tr"]),
     ],
     "data_stores": [
-        {"id": "sg-1", "country": "SG", "data_categories": ["personal", "content"], "encryption": {"at_rest": True}},
+        {
+            "id": "sg-1",
+            "country": "SG",
+            "data_categories": ["personal", "content"],
+            "encryption": {"at_rest": True},
+        },
         {"id": "de-2", "country": "DE", "data_categories": ["personal"], "encryption": {"at_rest": True}},
     ],
     "transparency": {
@@ -142,7 +150,13 @@ INSTANCE: dict[str, Any] = {
         "shutdown_policy": None,
     },
     "assessments": [
-        {"id": "hria-vn", "date": "2025-12-01", "status": "approved", "markets": ["VN"], "approver": {"role": "bhr"}},
+        {
+            "id": "hria-vn",
+            "date": "2025-12-01",
+            "status": "approved",
+            "markets": ["VN"],
+            "approver": {"role": "bhr"},
+        },
         {"id": "hria-tr", "date": "2025-10-01", "status": "draft", "markets": ["TR"]},
     ],
     "x-team": {"slack": "#chat"},
@@ -181,9 +195,15 @@ def stringify_dates(x: Any) -> Any:
 def bench(label: str, schema: dict[str, Any], instance: Any, n: int) -> None:
     ours = compile_schema(schema, FORMATS)
     theirs = oracle(schema)
-    print(f"{label}: ours {len(ours(instance))} violations, jsonschema {len(list(theirs.iter_errors(instance)))}")
-    mine, ref = per_call(ours, instance, n), per_call(lambda i: list(theirs.iter_errors(i)), instance, n // 10)
-    print(f"  schemacheck {mine:8.1f} µs/validation\n  jsonschema  {ref:8.1f} µs/validation ({ref / mine:.0f}x)")
+    found = len(list(theirs.iter_errors(instance)))
+    print(f"{label}: ours {len(ours(instance))} violations, jsonschema {found}")
+    mine, ref = (
+        per_call(ours, instance, n),
+        per_call(lambda i: list(theirs.iter_errors(i)), instance, n // 10),
+    )
+    print(
+        f"  schemacheck {mine:8.1f} µs/validation\n  jsonschema  {ref:8.1f} µs/validation ({ref / mine:.0f}x)"
+    )
 
 
 def main() -> None:
@@ -195,7 +215,9 @@ def main() -> None:
         from ruamel.yaml import YAML
 
         instance = stringify_dates(YAML(typ="safe").load(example.read_text(encoding="utf-8")))
-        bench(f"shipped schema, {example.relative_to(ROOT)}", json.loads(schema_file.read_text()), instance, n)
+        bench(
+            f"shipped schema, {example.relative_to(ROOT)}", json.loads(schema_file.read_text()), instance, n
+        )
 
 
 if __name__ == "__main__":

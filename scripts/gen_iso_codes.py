@@ -19,9 +19,7 @@ OUTPUT = Path(__file__).resolve().parent.parent / "hrpolicy" / "data" / "iso_cod
 
 def build() -> dict[str, object]:
     countries = {c.alpha_2: getattr(c, "common_name", None) or c.name for c in pycountry.countries}
-    languages = {
-        lang.alpha_2: lang.name for lang in pycountry.languages if getattr(lang, "alpha_2", None)
-    }
+    languages = {lang.alpha_2: lang.name for lang in pycountry.languages if getattr(lang, "alpha_2", None)}
     return {
         "source": f"pycountry {version('pycountry')} (ISO 3166-1, ISO 639-1)",
         "countries": dict(sorted(countries.items())),

@@ -550,7 +550,8 @@ def test_load_file_os_errors(tmp_path: Path, name: str) -> None:
 
 # --- fuzz ----------------------------------------------------------------------------------------------
 
-_ALPHABET = b"abcXYZ019 \t\n\r:-,[]{}#&*!|>'\"%@`?~\\.\x00\x07\xc3\xa9\xff\xfe\xef\xbb\xbf"
+_ALPHABET = b"abcXYZ019 \t\n:-,[]{}#&*!|>'\"%@`?~\\.<"
+_NASTY = b"\r\x00\x07\x85\xc3\xa9\xff\xfe\xef\xbb\xbf"
 
 
 def _mutate(rng: random.Random, base: bytes) -> bytes:
@@ -558,7 +559,9 @@ def _mutate(rng: random.Random, base: bytes) -> bytes:
     for _ in range(rng.randint(1, 8)):
         where = rng.randrange(len(data) + 1)
         choice = rng.random()
-        if choice < 0.4:
+        if choice < 0.05:
+            data[where:where] = bytes(rng.choices(_NASTY, k=rng.randint(1, 2)))
+        elif choice < 0.4:
             data[where:where] = bytes(rng.choices(_ALPHABET, k=rng.randint(1, 4)))
         elif choice < 0.7:
             del data[where : where + rng.randint(1, 6)]
