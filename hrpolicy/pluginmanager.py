@@ -17,7 +17,6 @@ import importlib
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -25,12 +24,12 @@ from typing import Any
 import pluggy
 
 from hrpolicy import hookspecs
+from hrpolicy.cache import cache_dir, write_atomic
 from hrpolicy.errors import UsageError
 from hrpolicy.model import ManifestLoader, Operator, OutputFormat
 
 GROUP = "hrpolicy"
 DISABLE_ENV = "HRPOLICY_DISABLE_PLUGIN_AUTOLOAD"
-NO_CACHE_ENV = "HRPOLICY_NO_CACHE"
 
 #: First-party plugins, registered in this order before any third-party plugin.
 BUILTIN_PLUGINS: tuple[str, ...] = (
@@ -97,13 +96,11 @@ def entry_points(group: str = GROUP) -> list[tuple[str, str]]:
 
     found = sorted((ep.name, ep.value) for ep in importlib.metadata.entry_points(group=group))
     if key is not None and cache is not None:
-        _write_atomic(cache, json.dumps({"key": key, "entry_points": found}))
+        write_atomic(cache, json.dumps({"key": key, "entry_points": found}).encode())
     return found
 
 
 def _environment_key() -> str | None:
-    if os.environ.get(NO_CACHE_ENV):
-        return None
     digest = hashlib.sha256(sys.prefix.encode())
     for entry in sys.path:
         try:
@@ -117,20 +114,9 @@ def _environment_key() -> str | None:
 
 
 def _cache_file(group: str) -> Path | None:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = cache_dir()
     env_id = hashlib.sha256(sys.prefix.encode()).hexdigest()[:16]
-    return Path(base) / "hrpolicy" / f"entry-points-{group}-{env_id}.json"
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except OSError:
-        pass  # a read-only home directory only costs speed
+    return None if folder is None else folder / f"entry-points-{group}-{env_id}.json"
 
 
 class Plugins:

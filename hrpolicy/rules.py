@@ -21,7 +21,7 @@ from hrpolicy.compiler import (
     compile_template,
     compile_value,
 )
-from hrpolicy.errors import RuleError
+from hrpolicy.errors import HrpolicyError, RuleError
 from hrpolicy.model import SEVERITIES, Operator, Reference, RuleInfo
 from hrpolicy.yaml import Document, load_file, pointer_join
 
@@ -75,17 +75,29 @@ def rule_files(dirs: Sequence[Path]) -> list[Path]:
 
 def load_pack(dirs: Sequence[Path], operators: Mapping[str, Operator]) -> RulePack:
     """Read, validate and compile every rule file of ``dirs``. Raises :class:`RuleError` on the first problem."""
-    from hrpolicy.manifest import validate
-
-    docs = [load_file(p, display=display_path(p)) for p in rule_files(dirs)]
+    docs = [load_checked(p, "rules", RuleError) for p in rule_files(dirs)]
     for doc in docs:
-        problems = validate(doc, "rules")
-        if problems:
-            first = problems[0]
-            raise RuleError(first.message, doc.path, first.line, first.column)
         if doc.data.get("language_version", LANGUAGE_VERSION) != LANGUAGE_VERSION:
             raise RuleError(f"language_version must be {LANGUAGE_VERSION}", doc.path, *doc.position("/language_version"))
     return _compile_pack(docs, operators, tuple(dirs))
+
+
+def load_checked(path: Path, schema: str, error: type[HrpolicyError]) -> Document:
+    """A rule-pack file, parsed and validated against ``schema`` (through the cache); first problem raised."""
+    from hrpolicy.cache import cached_document
+    from hrpolicy.manifest import validate
+
+    display = display_path(path)
+
+    def load() -> Document:
+        doc = load_file(path, display=display)
+        problems = validate(doc, schema)
+        if problems:
+            first = problems[0]
+            raise error(first.message, doc.path, first.line, first.column)
+        return doc
+
+    return cached_document(path, display, schema, load)
 
 
 def display_path(path: Path) -> str:

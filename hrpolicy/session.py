@@ -15,9 +15,9 @@ from hrpolicy.errors import HrpolicyError, ManifestError, UsageError
 from hrpolicy.manifest import validate
 from hrpolicy.model import ErrorRecord, ManifestLoader, ManifestResult
 from hrpolicy.pluginmanager import Plugins, get_plugin_manager
-from hrpolicy.rules import RulePack, display_path, load_pack
+from hrpolicy.rules import RulePack, display_path, load_checked, load_pack
 from hrpolicy.waivers import Waiver, apply_waivers, check_waivers, load_central, product_waivers, read_waivers
-from hrpolicy.yaml import Document, load_file, load_yaml
+from hrpolicy.yaml import Document, load_yaml
 
 
 class SessionConfig(NamedTuple):
@@ -42,25 +42,10 @@ class Session:
         self.loaders: dict[str, ManifestLoader] = self.plugins.manifest_loaders()
 
     def _special_docs(self, dirs: Sequence[Path], name: str, schema: str) -> list[Document]:
-        docs = []
-        for d in dirs:
-            path = d / name
-            if path.is_file():
-                doc = load_file(path, display=display_path(path))
-                problems = validate(doc, schema)
-                if problems:
-                    raise ManifestError(problems[0].message, doc.path, problems[0].line, problems[0].column)
-                docs.append(doc)
-        return docs
+        return [load_checked(d / name, schema, ManifestError) for d in dirs if (d / name).is_file()]
 
     def _country_data(self, dirs: Sequence[Path]) -> dict[str, Any]:
-        layers = []
-        for path in self.plugins.country_data_files():
-            doc = load_file(path, display=display_path(path))
-            problems = validate(doc, "country-data")
-            if problems:
-                raise ManifestError(problems[0].message, doc.path, problems[0].line, problems[0].column)
-            layers.append(doc.data)
+        layers = [load_checked(p, "country-data", ManifestError).data for p in self.plugins.country_data_files()]
         layers.extend(doc.data for doc in self._special_docs(dirs, "country-data.yaml", "country-data"))
         return merge_data(layers)
 

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 from typing import IO
 
 from hrpolicy.errors import UsageError
+
+STARTER = Path(__file__).resolve().parent.parent / "data" / "starter.yaml"
 
 
 def run(path: str, *, force: bool, stdout: IO[str]) -> int:
     target = Path(path)
     if target.exists() and not force:
         raise UsageError(f"{path} already exists (use --force to overwrite)")
-    text = resources.files("hrpolicy.data").joinpath("starter.yaml").read_text("utf-8")
+    text = STARTER.read_text("utf-8")
     if path == "-":
         stdout.write(text)
         return 0

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from importlib import resources
+from hrpolicy.manifest import SCHEMA_DIR
 from typing import IO
 
 SCHEMAS = ("manifest", "rules", "country-data")
 
 
 def run(name: str, stdout: IO[str]) -> int:
-    stdout.write(resources.files("hrpolicy.schemas").joinpath(f"{name}.schema.json").read_text("utf-8"))
+    stdout.write((SCHEMA_DIR / f"{name}.schema.json").read_text("utf-8"))
     return 0

@@ -358,6 +358,8 @@ def test_size_limit_counts_utf8_bytes() -> None:
         ("a: \x7f", "control character U+007F", 1, 4),
         ("a: \ud800", "character U+D800", 1, 4),
         ("a: \ufffe", "character U+FFFE", 1, 4),
+        ("é\néé: \uffff", "character U+FFFF", 2, 5),
+        ("é: x\ud800", "character U+D800", 1, 5),
     ],
 )
 def test_control_characters(source: str | bytes, fragment: str, line: int, column: int) -> None:

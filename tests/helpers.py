@@ -1,0 +1,158 @@
+"""Shared helpers for the engine tests: tiny rule packs and manifests written to tmp dirs, evaluated in-process
+through a real :class:`~hrpolicy.session.Session` (plugins, compiler, engine, waivers: nothing mocked)."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from hrpolicy.model import ErrorRecord, Finding, ManifestResult
+from hrpolicy.session import Session, SessionConfig
+
+TODAY = datetime.date(2026, 11, 28)
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLE = REPO / "examples" / "acme-chat" / "hrpolicy.yaml"
+HRPOLICY = Path(sys.executable).parent / "hrpolicy"
+
+
+def rule(rule_id: str, body: str, *, severity: str = "high", meta: str = "") -> str:
+    """One rule entry (for a ``rules:`` list): the required metadata plus ``meta`` and ``body`` lines."""
+    head = (
+        f"- id: {rule_id}\n"
+        "  title: test rule\n"
+        f"  severity: {severity}\n"
+        "  rationale: because\n"
+        '  references: [{framework: UNGP, section: "17"}]\n'
+        "  remediation: do the thing\n"
+    )
+    extra = textwrap.dedent(meta).strip("\n") + "\n" if meta.strip() else ""
+    return head + textwrap.indent(extra + textwrap.dedent(body).strip("\n") + "\n", "  ")
+
+
+def rule_file(*rules: str, define: str = "") -> str:
+    """A rule file holding ``rules`` and an optional ``define:`` block (given unindented)."""
+    text = "language_version: 1\n"
+    if define.strip():
+        text += "define:\n" + textwrap.indent(textwrap.dedent(define).strip("\n") + "\n", "  ")
+    if rules:
+        text += "rules:\n" + "".join(textwrap.indent(r, "  ") for r in rules)
+    return text
+
+
+def write_pack(directory: Path, files: Mapping[str, str]) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (directory / name).write_text(text, encoding="utf-8")
+    return directory
+
+
+def manifest(body: str = "", *, product: str = "p") -> str:
+    """A valid manifest: schema_version, a product, then ``body`` (top-level YAML, given unindented)."""
+    text = f"schema_version: 1\nproduct: {{id: {product}, name: Product {product}}}\n"
+    return text + (textwrap.dedent(body).strip("\n") + "\n" if body.strip() else "")
+
+
+def line_of(text: str, needle: str, occurrence: int = 1) -> int:
+    """1-based line of the ``occurrence``-th line containing ``needle``."""
+    hits = [i for i, line in enumerate(text.splitlines(), 1) if needle in line]
+    assert len(hits) >= occurrence, f"{needle!r} not found {occurrence} times"
+    return hits[occurrence - 1]
+
+
+def position_of(text: str, needle: str) -> tuple[int, int]:
+    """1-based (line, column) of the first occurrence of ``needle`` in ``text``."""
+    index = text.index(needle)
+    return text.count("\n", 0, index) + 1, index - (text.rfind("\n", 0, index) + 1) + 1
+
+
+class Harness:
+    """A rules directory plus a session over it; ``check`` writes a manifest file and evaluates it."""
+
+    def __init__(
+        self,
+        root: Path,
+        files: Mapping[str, str] | None = None,
+        *,
+        today: datetime.date = TODAY,
+        plugins: Sequence[object] = (),
+        rule_dirs: Sequence[Path] | None = None,
+    ):
+        self.root = root
+        self.rules_dir = root / "rules"
+        if files is not None:
+            write_pack(self.rules_dir, files)
+        dirs = tuple(str(d) for d in (rule_dirs if rule_dirs is not None else [self.rules_dir]))
+        self.session = Session(SessionConfig(today=today, rule_dirs=dirs, autoload=False), plugins)
+        self._n = 0
+
+    def write(self, text: str, name: str = "hrpolicy.yaml") -> Path:
+        self._n += 1
+        folder = self.root / f"m{self._n}"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / name
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    def outcome(self, text: str, name: str = "hrpolicy.yaml") -> ManifestResult | list[ErrorRecord]:
+        return self.session.check(self.write(text, name))
+
+    def check(self, text: str, name: str = "hrpolicy.yaml") -> ManifestResult:
+        result = self.outcome(text, name)
+        assert isinstance(result, ManifestResult), f"expected findings, got errors: {result}"
+        return result
+
+    def errors(self, text: str, name: str = "hrpolicy.yaml") -> list[ErrorRecord]:
+        result = self.outcome(text, name)
+        assert not isinstance(result, ManifestResult), f"expected errors, got {result}"
+        return result
+
+    def findings(self, text: str, rule_id: str | None = None, *, notices: bool = False) -> list[Finding]:
+        found = self.check(text).findings
+        return [
+            f
+            for f in found
+            if (rule_id is None or f.rule == rule_id) and (notices or f.severity != "notice")
+        ]
+
+
+def messages(findings: Sequence[Finding]) -> list[str]:
+    return [f.message for f in findings]
+
+
+def pointers(findings: Sequence[Finding]) -> list[str]:
+    return [f.location.pointer for f in findings]
+
+
+def run_cli(
+    *args: str,
+    cwd: Path,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 60,
+    stdin: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run the installed console script (never an in-process ``main``)."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("HRPOLICY_")}
+    full_env.pop("NO_COLOR", None)
+    full_env.update(env or {})
+    return subprocess.run(
+        [str(HRPOLICY), *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        input=stdin,
+        check=False,
+    )
+
+
+def json_dump(value: Any) -> str:
+    import json
+
+    return json.dumps(value)
