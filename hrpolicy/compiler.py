@@ -262,16 +262,24 @@ def _compile_function(node: dict[str, Any], ptr: str, sc: Scope) -> Getter:
         src = compile_source(node["from"], pointer_join(ptr, "from"), sc)
         inner = sc.with_names(node["as"]) if "as" in node else sc
         field_get = compile_path(node["collect"], at, inner)
-        where = compile_condition(node["where"], pointer_join(ptr, "where"), inner) if "where" in node else None
+        where = (
+            compile_condition(node["where"], pointer_join(ptr, "where"), inner) if "where" in node else None
+        )
         return _iterate(src, node.get("as"), where, field_get)
     if name == "find":
         src = compile_source(node["find"], at, sc)
         inner = sc.with_names(node["as"]) if "as" in node else sc
-        where = compile_condition(node["where"], pointer_join(ptr, "where"), inner) if "where" in node else None
+        where = (
+            compile_condition(node["where"], pointer_join(ptr, "where"), inner) if "where" in node else None
+        )
         return _iterate(src, node.get("as"), where, None)
     if name == "worst_of":
         first = compile_value(node["worst_of"], at, sc)[0]
-        other = compile_value(node["otherwise"], pointer_join(ptr, "otherwise"), sc)[0] if "otherwise" in node else None
+        other = (
+            compile_value(node["otherwise"], pointer_join(ptr, "otherwise"), sc)[0]
+            if "otherwise" in node
+            else None
+        )
 
         def worst(ctx: Ctx) -> Any:
             code = ctx.worst_of(_flatten(_as_list(first(ctx))))
@@ -378,7 +386,8 @@ def _and(tests: list[Test]) -> Test:
         return tests[0]
 
     def all_true(ctx: Ctx) -> bool:
-        for t in tests:
+        # A plain loop: all() over a generator costs a frame per call on this hot path.
+        for t in tests:  # noqa: SIM110
             if not t(ctx):
                 return False
         return True
@@ -448,7 +457,9 @@ def _compile_quantifier(kind: str, spec: Any, ptr: str, sc: Scope) -> Test:
         raise sc.error(pointer_join(ptr, extra[0]), f"unexpected key {extra[0]!r} in {kind}")
     src = compile_source(spec["in"], pointer_join(ptr, "in"), sc)
     as_name = spec.get("as")
-    if as_name is not None and (not isinstance(as_name, str) or not re.fullmatch(r"[a-z_][a-z0-9_]*", as_name)):
+    if as_name is not None and (
+        not isinstance(as_name, str) or not re.fullmatch(r"[a-z_][a-z0-9_]*", as_name)
+    ):
         raise sc.error(pointer_join(ptr, "as"), "'as' takes a lower-case name")
     inner = sc.with_names(as_name) if as_name else sc
     where = compile_condition(spec["where"], pointer_join(ptr, "where"), inner) if "where" in spec else None
@@ -515,10 +526,13 @@ def compile_template(text: Any, ptr: str, sc: Scope, *, redact: bool = False) ->
     escaped = text.replace("{{", "\0").replace("}}", "\1")
     for m in _FIELD.finditer(escaped):
         pieces.append(escaped[pos : m.start()])
-        head, *rest = m.group(1).split(".")
+        head = m.group(1).split(".", 1)[0]
         if head not in TEMPLATE_HEADS and head not in sc.lets:
-            raise sc.error(ptr, f"template field {{{m.group(1)}}} is not one of item, country, manifest, "
-                           f"base, dataset, today or a let name")
+            raise sc.error(
+                ptr,
+                f"template field {{{m.group(1)}}} is not one of item, country, manifest, "
+                f"base, dataset, today or a let name",
+            )
         if redact and head == "item":
             pieces.append(REDACTED)
         else:

@@ -41,7 +41,9 @@ def merge_data(layers: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
 class CountryTable:
     """Facts per country code, computed once per code and cached for the run."""
 
-    def __init__(self, data: Mapping[str, Any], extra_facts: Callable[[str, Mapping[str, Any]], dict[str, Any]]):
+    def __init__(
+        self, data: Mapping[str, Any], extra_facts: Callable[[str, Mapping[str, Any]], dict[str, Any]]
+    ):
         self.dataset: Mapping[str, Any] = data.get("dataset") or {}
         tiers = {**DEFAULT_TIERS, **(data.get("tiers") or {})}
         self._by_status: Mapping[str, str] = {**DEFAULT_TIERS["by_status"], **tiers["by_status"]}
@@ -85,7 +87,7 @@ class CountryTable:
             "groups": sorted(g for g, members in self._groups.items() if code in (members or ())),
         }
 
-    def worst(self, codes_: Iterable[str]) -> str | None:
+    def worst(self, codes_: Iterable[object]) -> str | None:
         """The riskiest of the codes: highest risk, then assessed before unassessed, then lowest score."""
         best: tuple[Any, ...] | None = None
         best_code = None

@@ -60,7 +60,9 @@ def evaluate(
 def _items(body: Body, ctx: Ctx, manifest: Any) -> Iterator[tuple[Any, str | None]]:
     if body.strings_under is not None:
         for key in body.strings_under:
-            yield from _strings(manifest.get(key) if isinstance(manifest, dict) else None, pointer_join("", key))
+            yield from _strings(
+                manifest.get(key) if isinstance(manifest, dict) else None, pointer_join("", key)
+            )
         return
     if body.source is None:
         yield manifest, None
@@ -141,7 +143,9 @@ def _riskiest_active(ctx: Ctx) -> str | None:
         codes = [
             m["country"]
             for m in markets or ()
-            if isinstance(m, dict) and m.get("status") in ACTIVE_STATUSES and isinstance(m.get("country"), str)
+            if isinstance(m, dict)
+            and m.get("status") in ACTIVE_STATUSES
+            and isinstance(m.get("country"), str)
         ]
         cached = ctx.values["\0riskiest_active"] = ctx.worst_of(codes) or ""
     return cached or None

@@ -10,7 +10,9 @@ from __future__ import annotations
 class HrpolicyError(Exception):
     """A problem the user can fix: bad input, bad usage. One line, exit 2."""
 
-    def __init__(self, message: str, path: str | None = None, line: int | None = None, column: int | None = None):
+    def __init__(
+        self, message: str, path: str | None = None, line: int | None = None, column: int | None = None
+    ):
         super().__init__(message)
         self.message = message
         self.path = path

@@ -27,23 +27,51 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     check = sub.add_parser("check", help="evaluate manifests against the rules")
-    check.add_argument("paths", nargs="*", metavar="PATH",
-                       help="manifest files, or directories searched for hrpolicy.yaml/.yml/.json "
-                            "(default: ./hrpolicy.yaml)")
-    check.add_argument("--rules", action="append", default=[], metavar="DIR",
-                       help="rules directory (repeatable; replaces the built-in pack and plugin packs)")
-    check.add_argument("--format", action="append", default=[], metavar="NAME[=FILE]", dest="formats",
-                       help="output format: text (default), json, or one added by a plugin; "
-                            "repeatable, each to stdout or to FILE")
-    check.add_argument("--fail-on", choices=FAIL_ON_CHOICES, default="high",
-                       help="exit 1 when an unwaived finding is at or above this severity (default: high)")
-    check.add_argument("--today", metavar="YYYY-MM-DD",
-                       help="evaluation date, for reproducible results (also HRPOLICY_TODAY)")
-    check.add_argument("--base", metavar="REF",
-                       help="git ref whose version of each manifest is the base for change-aware rules")
+    check.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="manifest files, or directories searched for hrpolicy.yaml/.yml/.json "
+        "(default: ./hrpolicy.yaml)",
+    )
+    check.add_argument(
+        "--rules",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="rules directory (repeatable; replaces the built-in pack and plugin packs)",
+    )
+    check.add_argument(
+        "--format",
+        action="append",
+        default=[],
+        metavar="NAME[=FILE]",
+        dest="formats",
+        help="output format: text (default), json, or one added by a plugin; "
+        "repeatable, each to stdout or to FILE",
+    )
+    check.add_argument(
+        "--fail-on",
+        choices=FAIL_ON_CHOICES,
+        default="high",
+        help="exit 1 when an unwaived finding is at or above this severity (default: high)",
+    )
+    check.add_argument(
+        "--today",
+        metavar="YYYY-MM-DD",
+        help="evaluation date, for reproducible results (also HRPOLICY_TODAY)",
+    )
+    check.add_argument(
+        "--base",
+        metavar="REF",
+        help="git ref whose version of each manifest is the base for change-aware rules",
+    )
     check.add_argument("--jobs", "-j", type=int, default=1, metavar="N", help="worker processes (default 1)")
-    check.add_argument("--no-plugins", action="store_true",
-                       help="do not load third-party plugins (also HRPOLICY_DISABLE_PLUGIN_AUTOLOAD=1)")
+    check.add_argument(
+        "--no-plugins",
+        action="store_true",
+        help="do not load third-party plugins (also HRPOLICY_DISABLE_PLUGIN_AUTOLOAD=1)",
+    )
     check.add_argument("--verbose", "-v", action="store_true", help="also print remediation text")
 
     schema = sub.add_parser("schema", help="print a JSON Schema (for editors and CI)")

@@ -21,8 +21,13 @@ from hrpolicy.yaml import Document, pointer_join
 SCHEMA_DIR = Path(__file__).with_name("schemas")
 FORMATS = {"country-code": codes.country_problem, "language-code": codes.language_problem}
 #: List -> the field that must be unique within it.
-UNIQUE_KEYS = {"markets": "country", "data_stores": "id", "features": "id", "assessments": "id",
-               "enforcement_playbooks": "id"}
+UNIQUE_KEYS = {
+    "markets": "country",
+    "data_stores": "id",
+    "features": "id",
+    "assessments": "id",
+    "enforcement_playbooks": "id",
+}
 
 
 @cache
@@ -86,6 +91,8 @@ def _duplicates(doc: Document) -> list[ErrorRecord]:
             value = entry.get(key)
             if value in seen:
                 path = (collection, i, key)
-                errors.append(_record(doc, path, f"{json_path(path)}: duplicate {key} {value!r} in {collection}"))
+                errors.append(
+                    _record(doc, path, f"{json_path(path)}: duplicate {key} {value!r} in {collection}")
+                )
             seen.add(value)
     return errors

@@ -74,11 +74,13 @@ def rule_files(dirs: Sequence[Path]) -> list[Path]:
 
 
 def load_pack(dirs: Sequence[Path], operators: Mapping[str, Operator]) -> RulePack:
-    """Read, validate and compile every rule file of ``dirs``. Raises :class:`RuleError` on the first problem."""
+    """Read, validate and compile the rule files of ``dirs``; :class:`RuleError` at the first problem."""
     docs = [load_checked(p, "rules", RuleError) for p in rule_files(dirs)]
     for doc in docs:
         if doc.data.get("language_version", LANGUAGE_VERSION) != LANGUAGE_VERSION:
-            raise RuleError(f"language_version must be {LANGUAGE_VERSION}", doc.path, *doc.position("/language_version"))
+            raise RuleError(
+                f"language_version must be {LANGUAGE_VERSION}", doc.path, *doc.position("/language_version")
+            )
     return _compile_pack(docs, operators, tuple(dirs))
 
 
@@ -107,7 +109,9 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def _compile_pack(docs: list[Document], operators: Mapping[str, Operator], dirs: tuple[Path, ...]) -> RulePack:
+def _compile_pack(
+    docs: list[Document], operators: Mapping[str, Operator], dirs: tuple[Path, ...]
+) -> RulePack:
     lists: dict[str, Any] = {}
     patterns: dict[str, Any] = {}
     value_specs: dict[str, tuple[Document, Any]] = {}
@@ -118,7 +122,9 @@ def _compile_pack(docs: list[Document], operators: Mapping[str, Operator], dirs:
             for name, spec in specs.items():
                 ptr = f"/define/{kind}/{name}"
                 if name in seen:
-                    raise RuleError(f"{name!r} is already defined in {seen[name]}", doc.path, *doc.position(ptr))
+                    raise RuleError(
+                        f"{name!r} is already defined in {seen[name]}", doc.path, *doc.position(ptr)
+                    )
                 seen[name] = f"{doc.path}:{doc.position(ptr)[0]}"
                 if kind == "lists":
                     lists[name] = spec
@@ -149,7 +155,9 @@ def _compile_pack(docs: list[Document], operators: Mapping[str, Operator], dirs:
                 raise RuleError(f"predicate {name!r} uses itself", doc.path, *doc.position(ptr))
             building.add(name)
             try:
-                test = compile_condition(spec, ptr, _scope(doc, operators, lists, patterns, value_names, predicates))
+                test = compile_condition(
+                    spec, ptr, _scope(doc, operators, lists, patterns, value_names, predicates)
+                )
             finally:
                 building.discard(name)
             built[name] = test
@@ -174,7 +182,9 @@ def _compile_pack(docs: list[Document], operators: Mapping[str, Operator], dirs:
             ptr = f"/rules/{i}"
             rid = spec["id"]
             if rid in ids:
-                raise RuleError(f"rule id {rid} is already used at {ids[rid]}", doc.path, *doc.position(ptr + "/id"))
+                raise RuleError(
+                    f"rule id {rid} is already used at {ids[rid]}", doc.path, *doc.position(ptr + "/id")
+                )
             ids[rid] = f"{doc.path}:{doc.position(ptr)[0]}"
             scope = _scope(doc, operators, lists, patterns, value_names, predicates)
             rules.append(_compile_rule(spec, ptr, scope))
@@ -215,8 +225,10 @@ def _compile_rule(spec: Mapping[str, Any], ptr: str, sc: Scope) -> CompiledRule:
         if key in spec and spec[key] not in SEVERITIES:
             raise sc.error(pointer_join(ptr, key), f"severity must be one of {', '.join(SEVERITIES)}")
     if "cases" in spec:
-        bodies = tuple(_compile_body(b, pointer_join(pointer_join(ptr, "cases"), i), sc, redact)
-                       for i, b in enumerate(spec["cases"]))
+        bodies = tuple(
+            _compile_body(b, pointer_join(pointer_join(ptr, "cases"), i), sc, redact)
+            for i, b in enumerate(spec["cases"])
+        )
     else:
         bodies = (_compile_body(spec, ptr, sc, redact),)
     escalate = tuple(
@@ -237,11 +249,15 @@ def _compile_body(spec: Mapping[str, Any], ptr: str, sc: Scope, redact: bool) ->
             source_pointer = "".join(pointer_join("", p) for p in each.split("."))
     lets: dict[str, Getter] = {}
     scope = Scope(sc.doc, sc.operators, sc.lists, sc.patterns, sc.value_names, sc.predicates, sc.names, lets)
-    country = compile_value(spec["country"], pointer_join(ptr, "country"), scope)[0] if "country" in spec else None
+    country = (
+        compile_value(spec["country"], pointer_join(ptr, "country"), scope)[0] if "country" in spec else None
+    )
     for name, value_spec in (spec.get("let") or {}).items():
         lets[name] = compile_value(value_spec, f"{ptr}/let/{name}", scope)[0]
     when = compile_condition(spec["when"], pointer_join(ptr, "when"), scope) if "when" in spec else None
-    require = compile_condition(spec["require"], pointer_join(ptr, "require"), scope) if "require" in spec else None
+    require = (
+        compile_condition(spec["require"], pointer_join(ptr, "require"), scope) if "require" in spec else None
+    )
     if when is None and require is None:
         raise sc.error(ptr, "a rule body needs 'when' or 'require' (or both)")
     at = tuple(tuple(p.split(".")) for p in (spec.get("at") or ()))
@@ -253,5 +269,16 @@ def _compile_body(spec: Mapping[str, Any], ptr: str, sc: Scope, redact: bool) ->
             compile_condition(n["when"], f"{ptr}/notice/when", scope),
             compile_template(n["message"], f"{ptr}/notice/message", scope, redact=redact),
         )
-    return Body(source, source_pointer, strings_under, country, dict(lets), when, require, at, message, notice,
-                dict(spec))
+    return Body(
+        source,
+        source_pointer,
+        strings_under,
+        country,
+        dict(lets),
+        when,
+        require,
+        at,
+        message,
+        notice,
+        dict(spec),
+    )

@@ -58,11 +58,15 @@ def test_files(dirs: Iterable[Path]) -> list[Path]:
 
 def _sub_document(doc: Document, pointer: str, data: Any) -> Document:
     """The part of a test file under ``pointer`` as a Document of its own, keeping the file's positions."""
-    marks = {p[len(pointer):]: pos for p, pos in doc.marks.items() if p == pointer or p.startswith(pointer + "/")}
+    marks = {
+        p[len(pointer) :]: pos for p, pos in doc.marks.items() if p == pointer or p.startswith(pointer + "/")
+    }
     return Document(data, marks, doc.path)
 
 
-def run(files: Iterable[Path], rule_ids: Iterable[str], check: Checker, default_today: datetime.date) -> TestRun:
+def run(
+    files: Iterable[Path], rule_ids: Iterable[str], check: Checker, default_today: datetime.date
+) -> TestRun:
     known = set(rule_ids)
     results: list[CaseResult] = []
     errors: list[ErrorRecord] = []
@@ -76,7 +80,9 @@ def run(files: Iterable[Path], rule_ids: Iterable[str], check: Checker, default_
             continue
         file_today = _date(spec.get("today"), default_today)
         for i, case in enumerate(cases):
-            errors.extend(_run_case(doc, f"/cases/{i}", case, file_today, known, check, results, coverage, path))
+            errors.extend(
+                _run_case(doc, f"/cases/{i}", case, file_today, known, check, results, coverage, path)
+            )
     for rid in sorted(known):
         missing = [o for o in ("fail", "pass") if o not in coverage[rid]]
         if missing:
@@ -108,12 +114,20 @@ def _run_case(
     name = str(case.get("name") or f"case {ptr.rsplit('/', 1)[1]}")
     expect = case.get("expect")
     if not isinstance(expect, dict) or not expect:
-        return [ErrorRecord(doc.path, f"case {name!r} expects nothing: give expect: {{RULE-ID: fail|pass|waived}}",
-                            line, col)]
+        return [
+            ErrorRecord(
+                doc.path,
+                f"case {name!r} expects nothing: give expect: {{RULE-ID: fail|pass|waived}}",
+                line,
+                col,
+            )
+        ]
     errors = []
     for rid in expect:
         if rid not in known:
-            errors.append(ErrorRecord(doc.path, f"case {name!r}: unknown rule id {rid}", *doc.position(f"{ptr}/expect")))
+            errors.append(
+                ErrorRecord(doc.path, f"case {name!r}: unknown rule id {rid}", *doc.position(f"{ptr}/expect"))
+            )
     if errors:
         return errors
     if "manifest_file" in case:
@@ -124,16 +138,22 @@ def _run_case(
         return [ErrorRecord(doc.path, f"case {name!r} needs manifest or manifest_file", line, col)]
     outcome = check(manifest, _date(case.get("today"), today), case.get("base"))
     if not isinstance(outcome, ManifestResult):
-        return [ErrorRecord(e.path, f"case {name!r}: invalid test manifest: {e.message}", e.line, e.column)
-                for e in outcome]
+        return [
+            ErrorRecord(e.path, f"case {name!r}: invalid test manifest: {e.message}", e.line, e.column)
+            for e in outcome
+        ]
     for rid, want in expect.items():
         wanted = want if isinstance(want, dict) else {"outcome": want}
-        results.append(_judge(doc.path, line, name, rid, wanted, [f for f in outcome.findings if f.rule == rid]))
+        results.append(
+            _judge(doc.path, line, name, rid, wanted, [f for f in outcome.findings if f.rule == rid])
+        )
         coverage[rid].add(str(wanted.get("outcome")))
     return []
 
 
-def _judge(path: str, line: int, name: str, rid: str, want: Mapping[str, Any], found: list[Finding]) -> CaseResult:
+def _judge(
+    path: str, line: int, name: str, rid: str, want: Mapping[str, Any], found: list[Finding]
+) -> CaseResult:
     outcome = want.get("outcome")
     real = [f for f in found if f.severity != "notice"]
     counting = [f for f in real if not f.waived]
@@ -143,7 +163,9 @@ def _judge(path: str, line: int, name: str, rid: str, want: Mapping[str, Any], f
 
     if outcome not in OUTCOMES:
         return result(f"outcome must be one of {', '.join(OUTCOMES)}, not {outcome!r}")
-    shown = "; ".join(f"{f.location.pointer or '/'} {f.severity}{' (waived)' if f.waived else ''}" for f in real)
+    shown = "; ".join(
+        f"{f.location.pointer or '/'} {f.severity}{' (waived)' if f.waived else ''}" for f in real
+    )
     if outcome == "pass" and real:
         return result(f"expected no finding, got {len(real)}: {shown}")
     if outcome == "fail" and not counting:

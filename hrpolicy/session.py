@@ -45,7 +45,9 @@ class Session:
         return [load_checked(d / name, schema, ManifestError) for d in dirs if (d / name).is_file()]
 
     def _country_data(self, dirs: Sequence[Path]) -> dict[str, Any]:
-        layers = [load_checked(p, "country-data", ManifestError).data for p in self.plugins.country_data_files()]
+        layers = [
+            load_checked(p, "country-data", ManifestError).data for p in self.plugins.country_data_files()
+        ]
         layers.extend(doc.data for doc in self._special_docs(dirs, "country-data.yaml", "country-data"))
         return merge_data(layers)
 
@@ -68,9 +70,10 @@ class Session:
             return [ErrorRecord(exc.path or str(path), exc.message, exc.line, exc.column)]
         return self.check_document(doc, path)
 
-    def check_document(self, doc: Document, path: Path | None = None, base: Any = None) -> (
-            ManifestResult | list[ErrorRecord]):
-        """Findings for an already parsed manifest. ``base`` (data) overrides ``--base`` (rule tests use it)."""
+    def check_document(
+        self, doc: Document, path: Path | None = None, base: Any = None
+    ) -> ManifestResult | list[ErrorRecord]:
+        """Findings for an already parsed manifest; ``base`` (data) overrides ``--base`` (for rule tests)."""
         errors = validate(doc)
         if errors:
             return errors
@@ -86,9 +89,17 @@ class Session:
                 base = self._base(path, self.config.base_ref)
             except HrpolicyError as exc:
                 return [ErrorRecord(exc.path or doc.path, exc.message, exc.line, exc.column)]
-        raw = evaluate(self.pack, doc.data, manifest_path=doc.path, base=base, today=self.config.today,
-                       countries=self.countries)
-        findings = apply_waivers(raw, waivers, rules=self.rules, today=self.config.today, path=doc.path, doc=doc)
+        raw = evaluate(
+            self.pack,
+            doc.data,
+            manifest_path=doc.path,
+            base=base,
+            today=self.config.today,
+            countries=self.countries,
+        )
+        findings = apply_waivers(
+            raw, waivers, rules=self.rules, today=self.config.today, path=doc.path, doc=doc
+        )
         return ManifestResult(doc.path, product, tuple(findings))
 
     def _base(self, path: Path, ref: str) -> Any:
@@ -97,13 +108,22 @@ class Session:
 
         where = path.resolve().parent
         try:
-            top = subprocess.run(["git", "-C", str(where), "rev-parse", "--show-toplevel"], capture_output=True,
-                                 text=True, check=True).stdout.strip()
+            top = subprocess.run(
+                ["git", "-C", str(where), "rev-parse", "--show-toplevel"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.strip()
             rel = path.resolve().relative_to(Path(top).resolve()).as_posix()
-            shown = subprocess.run(["git", "-C", top, "show", f"{ref}:{rel}"], capture_output=True, check=False)
+            shown = subprocess.run(
+                ["git", "-C", top, "show", f"{ref}:{rel}"], capture_output=True, check=False
+            )
             if shown.returncode != 0:
-                verify = subprocess.run(["git", "-C", top, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
-                                        capture_output=True, check=False)
+                verify = subprocess.run(
+                    ["git", "-C", top, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
+                    capture_output=True,
+                    check=False,
+                )
                 if verify.returncode != 0:
                     raise UsageError(f"--base: {ref!r} is not a commit in {top}")
                 return {"schema_version": 1, "product": {}, "markets": []}
@@ -112,8 +132,11 @@ class Session:
         except ValueError:
             raise UsageError("--base: the manifest is outside the repository", str(path)) from None
         label = f"{ref}:{rel}"
-        doc = load_yaml(shown.stdout, label) if not rel.endswith(".json") else self.loaders[".json"].load(
-            shown.stdout, label)
+        doc = (
+            load_yaml(shown.stdout, label)
+            if not rel.endswith(".json")
+            else self.loaders[".json"].load(shown.stdout, label)
+        )
         problems = validate(doc)
         if problems:
             first = problems[0]

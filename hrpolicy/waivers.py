@@ -133,7 +133,8 @@ def apply_waivers(
         note = kind = None
         if 0 <= days_left <= EXPIRY_NOTICE_DAYS and i in used:
             kind = "expiring"
-            note = f"waiver for {w.rule} expires on {w.expires.isoformat()} (in {days_left} days); renew or resolve it"
+            expires = w.expires.isoformat()
+            note = f"waiver for {w.rule} expires on {expires} (in {days_left} days); renew or resolve it"
         elif i not in used and not w.central:
             kind = "unused"
             note = f"waiver for {w.rule} matches no finding; remove it"
@@ -141,8 +142,11 @@ def apply_waivers(
             key = f"{w.rule}\0{path}\0{w.location.pointer}\0waiver-{kind}"
             fingerprint = hashlib.sha256(key.encode()).hexdigest()[:32]
             loc = w.location
-            findings.append(Finding(w.rule, NOTICE, note, "", Location(path, loc.line, loc.column, loc.pointer),
-                                    fingerprint))
+            findings.append(
+                Finding(
+                    w.rule, NOTICE, note, "", Location(path, loc.line, loc.column, loc.pointer), fingerprint
+                )
+            )
     findings.sort(key=lambda f: (f.location.line, f.location.column, f.rule, f.fingerprint))
     return findings
 

@@ -130,8 +130,8 @@ def _load(
         try:
             return _build(text, path, max_depth, max_nodes, strict)
         except _ParserRefused:
-            # libyaml is stricter than JSON in corners (tabs before a value, keys over 1024 characters,
-            # surrogate-pair escapes); let json decide, at the price of positions.
+            # Not JSON-shaped, or libyaml is stricter than JSON (tabs before a value, keys over 1024
+            # characters, surrogate-pair escapes): json.loads decides, and reports errors with its positions.
             return Document(_json_fallback(text, max_depth, max_nodes), {"": (1, 1)}, path)
     except ManifestError as exc:
         exc.path = path  # helpers raise without knowing the path
@@ -159,17 +159,15 @@ def _show_tag(tag: str) -> str:
 
 def _decode(source: bytes | str, max_bytes: int) -> str:
     size = len(source)
-    if isinstance(source, str) and max_bytes < size * 4 and size <= max_bytes:
-        size = len(source.encode("utf-8", "surrogatepass"))  # only when characters alone cannot settle it
+    if isinstance(source, str) and size <= max_bytes and not source.isascii():
+        try:
+            size = len(source.encode("utf-8"))
+        except UnicodeEncodeError as exc:  # lone surrogates: no UTF-8 file can hold them
+            _fail_at(source, exc.start, f"character U+{ord(source[exc.start]):04X} is not allowed")
     if size > max_bytes:
         _fail(f"input is larger than the {max_bytes}-byte limit")
     if isinstance(source, str):
         text = source
-        if not text.isascii():
-            try:
-                text.encode("utf-8")
-            except UnicodeEncodeError as exc:  # lone surrogates: no UTF-8 file can hold them
-                _fail_at(text, exc.start, f"character U+{ord(text[exc.start]):04X} is not allowed")
     else:
         try:
             text = source.decode("utf-8")
@@ -356,20 +354,17 @@ def _build(text: str, path: str, max_depth: int, max_nodes: int, strict: bool) -
     except MarkedYAMLError as exc:
         if strict:
             raise _ParserRefused from None
-        problem = " ".join((exc.problem or "invalid YAML").split())
+        problem = exc.problem or "invalid YAML"
         if exc.context and len(exc.context) <= 40:
             problem += f" ({exc.context})"
-        _fail(problem, exc.problem_mark or exc.context_mark)
+        _fail(" ".join(problem.split()), exc.problem_mark or exc.context_mark)
     except (YAMLError, ValueError) as exc:  # reader errors and anything else from libyaml
         if strict:
             raise _ParserRefused from None
         where, code = getattr(exc, "position", None), getattr(exc, "character", None)
         if isinstance(where, int) and isinstance(code, int):  # a reader error: byte offset into the UTF-8
-            _fail_at(
-                text,
-                len(text.encode()[:where].decode(errors="ignore")),
-                f"character U+{code:04X} is not allowed",
-            )
+            index = len(text.encode()[:where].decode(errors="ignore"))
+            _fail_at(text, index, f"character U+{code:04X} is not allowed")
         _fail(" ".join(str(getattr(exc, "reason", None) or exc).split()))
     except RecursionError:  # only when a caller raises max_depth beyond Python's own limit
         _fail(f"nesting is deeper than {max_depth} levels")

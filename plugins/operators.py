@@ -2,7 +2,8 @@
 
 ``value`` is ``None`` when the path is absent or null. Every operator is false on a missing value except
 the ones about absence (``missing``, ``exists: false``, ``present: false``), the negations
-(``not_equals``, ``not_in``, ``not_contains``) and ``subset_of`` (nothing is a subset of anything).
+(``not_equals``, ``not_in``, ``not_contains``), ``subset_of`` (nothing is a subset of anything) and the
+``length_*`` operators, which count a missing list as empty (``length_lt: 1`` holds for it).
 Dates are ISO ``YYYY-MM-DD`` strings or dates; ``today`` is the evaluation date (``--today``).
 """
 
@@ -106,10 +107,15 @@ def _regex(arg: Any) -> Any:
         raise ValueError(f"takes a regular expression string, not {arg!r}")
     import re2  # linear-time matching: manifest text can never make a rule hang
 
+    options = re2.Options()
+    options.log_errors = False  # RE2 would also log its complaint to stderr; ours is the one line shown
     try:
-        return re2.compile(arg)
+        return re2.compile(arg, options)
     except Exception as exc:  # re2.error is not exported consistently across versions
-        raise ValueError(f"RE2 rejects {arg!r}: {exc}") from None
+        detail = exc.args[0] if exc.args else exc
+        if isinstance(detail, bytes):
+            detail = detail.decode("utf-8", "replace")
+        raise ValueError(f"RE2 rejects {arg!r}: {detail}") from None
 
 
 def _regexes(arg: Any) -> list[Any]:
@@ -146,8 +152,17 @@ def _contains(value: Any, arg: Any, ctx: EvalContext) -> bool:
     return False
 
 
+def _member(element: Any, collection: Any) -> bool:
+    """``element in collection``, where an unhashable element (a mapping or list from the manifest) is
+    simply not in a prepared frozenset instead of raising."""
+    try:
+        return element in collection
+    except TypeError:
+        return False
+
+
 def _contains_any(value: Any, arg: Any, ctx: EvalContext) -> bool:
-    return isinstance(value, list) and any(v in arg for v in value)
+    return isinstance(value, list) and any(_member(v, arg) for v in value)
 
 
 def _contains_all(value: Any, arg: Any, ctx: EvalContext) -> bool:
@@ -155,61 +170,151 @@ def _contains_all(value: Any, arg: Any, ctx: EvalContext) -> bool:
 
 
 def _subset_of(value: Any, arg: Any, ctx: EvalContext) -> bool:
-    return all(v in arg for v in _seq(value))
+    return all(_member(v, arg) for v in _seq(value))
 
 
 OPERATORS: tuple[Operator, ...] = (
-    Operator("equals", _eq, "value equals the argument",
-             phrase="{path} is {arg}"),
-    Operator("not_equals", lambda v, a, c: not _eq(v, a),
-             "value differs from the argument (true when the value is missing)", phrase="{path} is not {arg}"),
-    Operator("in", _in, "value is one of the argument list", prepare=_set_of, phrase="{path} is one of {arg}"),
-    Operator("not_in", lambda v, a, c: not _in(v, a, c), "value is not one of the list (true when missing)",
-             prepare=_set_of, phrase="{path} is not one of {arg}"),
-    Operator("contains", _contains, "the list value has the argument as an element (text: as a substring)",
-             phrase="{path} includes {arg}"),
-    Operator("not_contains", lambda v, a, c: not _contains(v, a, c), "the list value lacks the argument",
-             phrase="{path} does not include {arg}"),
-    Operator("contains_any", _contains_any, "the list value shares at least one element with the argument",
-             prepare=_set_of, phrase="{path} includes any of {arg}"),
-    Operator("contains_all", _contains_all, "the list value includes every element of the argument",
-             prepare=_seq, phrase="{path} includes all of {arg}"),
-    Operator("subset_of", _subset_of, "every element of the list value is in the argument",
-             prepare=_set_of, phrase="every element of {path} is in {arg}"),
-    Operator("exists", lambda v, a, c: (v is not None) is a, "true: the key is there and not null",
-             prepare=_bool, phrase="{path} is given"),
-    Operator("missing", lambda v, a, c: (v is None) is a, "true: the key is absent or null",
-             prepare=_bool, phrase="{path} is missing"),
-    Operator("present", lambda v, a, c: _present(v) is a,
-             "true: there and not null, empty text, empty list or empty mapping (false is an answer)",
-             prepare=_bool, phrase="{path} is filled in"),
-    Operator("matches", _matches, "text value matches the RE2 regular expression (search)",
-             prepare=_regex, phrase="{path} matches {arg}"),
-    Operator("matches_any", _matches_any, "text value matches any of the RE2 regular expressions",
-             prepare=_regexes, phrase="{path} matches any of {arg}"),
+    Operator("equals", _eq, "value equals the argument", phrase="{path} is {arg}"),
+    Operator(
+        "not_equals",
+        lambda v, a, c: not _eq(v, a),
+        "value differs from the argument (true when the value is missing)",
+        phrase="{path} is not {arg}",
+    ),
+    Operator(
+        "in", _in, "value is one of the argument list", prepare=_set_of, phrase="{path} is one of {arg}"
+    ),
+    Operator(
+        "not_in",
+        lambda v, a, c: not _in(v, a, c),
+        "value is not one of the list (true when missing)",
+        prepare=_set_of,
+        phrase="{path} is not one of {arg}",
+    ),
+    Operator(
+        "contains",
+        _contains,
+        "the list value has the argument as an element (text: as a substring)",
+        phrase="{path} includes {arg}",
+    ),
+    Operator(
+        "not_contains",
+        lambda v, a, c: not _contains(v, a, c),
+        "the list value lacks the argument",
+        phrase="{path} does not include {arg}",
+    ),
+    Operator(
+        "contains_any",
+        _contains_any,
+        "the list value shares at least one element with the argument",
+        prepare=_set_of,
+        phrase="{path} includes any of {arg}",
+    ),
+    Operator(
+        "contains_all",
+        _contains_all,
+        "the list value includes every element of the argument",
+        prepare=_seq,
+        phrase="{path} includes all of {arg}",
+    ),
+    Operator(
+        "subset_of",
+        _subset_of,
+        "every element of the list value is in the argument",
+        prepare=_set_of,
+        phrase="every element of {path} is in {arg}",
+    ),
+    Operator(
+        "exists",
+        lambda v, a, c: (v is not None) is a,
+        "true: the key is there and not null",
+        prepare=_bool,
+        phrase="{path} is given",
+    ),
+    Operator(
+        "missing",
+        lambda v, a, c: (v is None) is a,
+        "true: the key is absent or null",
+        prepare=_bool,
+        phrase="{path} is missing",
+    ),
+    Operator(
+        "present",
+        lambda v, a, c: _present(v) is a,
+        "true: there and not null, empty text, empty list or empty mapping (false is an answer)",
+        prepare=_bool,
+        phrase="{path} is filled in",
+    ),
+    Operator(
+        "matches",
+        _matches,
+        "text value matches the RE2 regular expression (search)",
+        prepare=_regex,
+        phrase="{path} matches {arg}",
+    ),
+    Operator(
+        "matches_any",
+        _matches_any,
+        "text value matches any of the RE2 regular expressions",
+        prepare=_regexes,
+        phrase="{path} matches any of {arg}",
+    ),
     Operator("gt", _compare(lambda a, b: a > b), "greater than (numbers, dates)", phrase="{path} > {arg}"),
     Operator("gte", _compare(lambda a, b: a >= b), "greater than or equal", phrase="{path} >= {arg}"),
     Operator("lt", _compare(lambda a, b: a < b), "less than (numbers, dates)", phrase="{path} < {arg}"),
     Operator("lte", _compare(lambda a, b: a <= b), "less than or equal", phrase="{path} <= {arg}"),
-    Operator("length_eq", _length(lambda n, a: n == a), "number of elements (or characters) equals",
-             phrase="{path} has exactly {arg} entries"),
-    Operator("length_gt", _length(lambda n, a: n > a), "more elements than", phrase="{path} has more than {arg}"),
-    Operator("length_gte", _length(lambda n, a: n >= a), "at least this many elements",
-             phrase="{path} has at least {arg} entries"),
-    Operator("length_lt", _length(lambda n, a: n < a), "fewer elements than", phrase="{path} has fewer than {arg}"),
-    Operator("length_lte", _length(lambda n, a: n <= a), "at most this many elements",
-             phrase="{path} has at most {arg} entries"),
-    Operator("not_older_than_days", _date_test(lambda d, n, t: d >= t - datetime.timedelta(days=n)),
-             "date is within the last N days (a future date counts)", prepare=_days,
-             phrase="{path} is at most {arg} days old"),
-    Operator("older_than_days", _date_test(lambda d, n, t: d < t - datetime.timedelta(days=n)),
-             "date is more than N days before today", prepare=_days, phrase="{path} is more than {arg} days old"),
-    Operator("within_next_days", _date_test(lambda d, n, t: t <= d <= t + datetime.timedelta(days=n)),
-             "date is today or within the next N days", prepare=_days,
-             phrase="{path} falls within the next {arg} days"),
-    Operator("older_than_months", _date_test(lambda d, n, t: d < _months_before(t, n)),
-             "date is more than N calendar months before today", prepare=_days,
-             phrase="{path} is more than {arg} months old"),
+    Operator(
+        "length_eq",
+        _length(lambda n, a: n == a),
+        "number of elements (or characters) equals",
+        phrase="{path} has exactly {arg} entries",
+    ),
+    Operator(
+        "length_gt", _length(lambda n, a: n > a), "more elements than", phrase="{path} has more than {arg}"
+    ),
+    Operator(
+        "length_gte",
+        _length(lambda n, a: n >= a),
+        "at least this many elements",
+        phrase="{path} has at least {arg} entries",
+    ),
+    Operator(
+        "length_lt", _length(lambda n, a: n < a), "fewer elements than", phrase="{path} has fewer than {arg}"
+    ),
+    Operator(
+        "length_lte",
+        _length(lambda n, a: n <= a),
+        "at most this many elements",
+        phrase="{path} has at most {arg} entries",
+    ),
+    Operator(
+        "not_older_than_days",
+        _date_test(lambda d, n, t: d >= t - datetime.timedelta(days=n)),
+        "date is within the last N days (a future date counts)",
+        prepare=_days,
+        phrase="{path} is at most {arg} days old",
+    ),
+    Operator(
+        "older_than_days",
+        _date_test(lambda d, n, t: d < t - datetime.timedelta(days=n)),
+        "date is more than N days before today",
+        prepare=_days,
+        phrase="{path} is more than {arg} days old",
+    ),
+    Operator(
+        "within_next_days",
+        _date_test(lambda d, n, t: t <= d <= t + datetime.timedelta(days=n)),
+        "date is today or within the next N days",
+        prepare=_days,
+        phrase="{path} falls within the next {arg} days",
+    ),
+    Operator(
+        "older_than_months",
+        _date_test(lambda d, n, t: d < _months_before(t, n)),
+        "date is more than N calendar months before today",
+        prepare=_days,
+        phrase="{path} is more than {arg} months old",
+    ),
 )
 
 

@@ -16,8 +16,14 @@ def finding_dict(f: Finding) -> dict[str, Any]:
     waiver = None
     if f.waiver is not None:
         w = f.waiver
-        waiver = {"reason": w.reason, "approver": {"role": w.approver_role}, "ticket": w.ticket,
-                  "expires": w.expires, "status": w.status, "source": w.source}
+        waiver = {
+            "reason": w.reason,
+            "approver": {"role": w.approver_role},
+            "ticket": w.ticket,
+            "expires": w.expires,
+            "status": w.status,
+            "source": w.source,
+        }
     return {
         "rule": f.rule,
         "severity": f.severity,

@@ -7,8 +7,14 @@ from typing import IO
 from hrpolicy import hookimpl
 from hrpolicy.model import NOTICE, Finding, OutputFormat, OutputOptions, RunResult
 
-COLORS = {"critical": "\033[1;31m", "high": "\033[31m", "medium": "\033[33m", "low": "\033[36m",
-          NOTICE: "\033[2m", "waived": "\033[2m"}
+COLORS = {
+    "critical": "\033[1;31m",
+    "high": "\033[31m",
+    "medium": "\033[33m",
+    "low": "\033[36m",
+    NOTICE: "\033[2m",
+    "waived": "\033[2m",
+}
 RESET = "\033[0m"
 
 

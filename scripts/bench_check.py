@@ -67,8 +67,10 @@ def main() -> None:
     args = parser.parse_args()
     times = cold(args.runs)
     ms = sorted(t * 1000 for t in times)
-    print(f"cold check, example manifest, {args.runs} runs: median {statistics.median(ms):.1f} ms, "
-          f"p90 {ms[int(len(ms) * 0.9) - 1]:.1f} ms, min {ms[0]:.1f} ms")
+    print(
+        f"cold check, example manifest, {args.runs} runs: median {statistics.median(ms):.1f} ms, "
+        f"p90 {ms[int(len(ms) * 0.9) - 1]:.1f} ms, min {ms[0]:.1f} ms"
+    )
     print(f"warm in-process, {args.manifests} manifests: {warm(args.manifests):,.0f} manifests/s (one core)")
 
 

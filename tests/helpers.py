@@ -10,7 +10,6 @@ import sys
 import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 from hrpolicy.model import ErrorRecord, Finding, ManifestResult
 from hrpolicy.session import Session, SessionConfig
@@ -151,8 +150,3 @@ def run_cli(
         check=False,
     )
 
-
-def json_dump(value: Any) -> str:
-    import json
-
-    return json.dumps(value)

@@ -26,7 +26,7 @@ def discover(paths: Sequence[str]) -> list[Path]:
     for raw in paths or ["hrpolicy.yaml"]:
         path = Path(raw)
         if path.is_dir():
-            hits = []
+            hits: list[Path] = []
             for root, dirs, files in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
                 hits.extend(Path(root, f) for f in sorted(files) if f in MANIFEST_NAMES)
@@ -52,7 +52,9 @@ def parse_today(value: str | None) -> datetime.date:
         raise UsageError(f"--today/HRPOLICY_TODAY must be a date YYYY-MM-DD, not {value!r}") from None
 
 
-def parse_formats(specs: Sequence[str], available: dict[str, OutputFormat]) -> list[tuple[OutputFormat, str | None]]:
+def parse_formats(
+    specs: Sequence[str], available: dict[str, OutputFormat]
+) -> list[tuple[OutputFormat, str | None]]:
     """``text``, ``json``, ``json=report.json``: each format to stdout or to a file; one may use stdout."""
     outputs: list[tuple[OutputFormat, str | None]] = []
     for spec in specs or ["text"]:
@@ -61,7 +63,9 @@ def parse_formats(specs: Sequence[str], available: dict[str, OutputFormat]) -> l
             raise UsageError(f"unknown format {name!r} (available: {', '.join(sorted(available))})")
         outputs.append((available[name], target or None))
     if sum(1 for _, t in outputs if t is None) > 1:
-        raise UsageError("only one --format can write to stdout; give the others a file: --format json=report.json")
+        raise UsageError(
+            "only one --format can write to stdout; give the others a file: --format json=report.json"
+        )
     return outputs
 
 
@@ -78,7 +82,9 @@ def _check_in_worker(path: Path) -> ManifestResult | list[ErrorRecord]:
     return _worker.check(path)
 
 
-def evaluate_all(session: Session, paths: list[Path], jobs: int) -> Iterator[ManifestResult | list[ErrorRecord]]:
+def evaluate_all(
+    session: Session, paths: list[Path], jobs: int
+) -> Iterator[ManifestResult | list[ErrorRecord]]:
     if jobs <= 1 or len(paths) < 2 * jobs:
         for p in paths:
             yield session.check(p)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from hrpolicy.manifest import SCHEMA_DIR
 from typing import IO
+
+from hrpolicy.manifest import SCHEMA_DIR
 
 SCHEMAS = ("manifest", "rules", "country-data")
 

@@ -40,13 +40,18 @@ def test_pack_has_no_test_errors() -> None:
 
 
 def test_every_rule_is_covered_both_ways() -> None:
-    uncovered = {rid: sorted({"pass", "fail"} - seen) for rid, seen in DEFAULT_RUN.coverage.items()
-                 if not {"pass", "fail"} <= seen}
+    uncovered = {
+        rid: sorted({"pass", "fail"} - seen)
+        for rid, seen in DEFAULT_RUN.coverage.items()
+        if not {"pass", "fail"} <= seen
+    }
     assert uncovered == {}
     assert len(DEFAULT_RUN.coverage) >= 4
 
 
-@pytest.mark.parametrize("result", DEFAULT_RUN.results, ids=lambda r: f"{r.rule}:{Path(r.file).name}:{r.line}")
+@pytest.mark.parametrize(
+    "result", DEFAULT_RUN.results, ids=lambda r: f"{r.rule}:{Path(r.file).name}:{r.line}"
+)
 def test_case(result: ruletests.CaseResult) -> None:
     assert result.ok, f"{result.file}:{result.line}: {result.case}: {result.detail}"
 
@@ -89,7 +94,8 @@ def test_a_case_expecting_nothing_and_an_unknown_rule_are_errors(tmp_path: Path)
         "  - name: nothing\n    manifest: {schema_version: 1, product: {id: a, name: A}}\n    expect: {}\n"
         "  - name: unknown\n    manifest: {schema_version: 1, product: {id: a, name: A}}\n"
         "    expect: {HRDD-XXX-999: pass}\n"
-        "  - name: invalid\n    manifest: {schema_version: 1, product: {id: a, name: A}, markets: [{country: XX}]}\n"
+        "  - name: invalid\n"
+        "    manifest: {schema_version: 1, product: {id: a, name: A}, markets: [{country: XX}]}\n"
         "    expect: {HRDD-MKT-001: pass}\n"
     )
     run = run_pack(pack)

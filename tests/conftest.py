@@ -1,0 +1,19 @@
+"""Suite-wide isolation: no developer cache, no HRPOLICY_* settings and no NO_COLOR leak into the tests."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    saved = dict(os.environ)
+    for key in [k for k in os.environ if k.startswith("HRPOLICY_") or k == "NO_COLOR"]:
+        del os.environ[key]
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+    yield
+    os.environ.clear()
+    os.environ.update(saved)

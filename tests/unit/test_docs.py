@@ -1,0 +1,45 @@
+"""Generated docs stay true, and the README's set-up commands are the ones CI runs."""
+
+from __future__ import annotations
+
+import re
+import runpy
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_hook_reference_is_current() -> None:
+    render = runpy.run_path(str(ROOT / "scripts" / "gen_hook_docs.py"))["render"]
+    committed = (ROOT / "docs" / "hooks.md").read_text("utf-8")
+    assert committed == render(), "docs/hooks.md is stale: run python scripts/gen_hook_docs.py"
+
+
+def test_every_hook_is_documented() -> None:
+    from hrpolicy import hookspecs
+
+    text = (ROOT / "docs" / "hooks.md").read_text("utf-8")
+    hooks = [n for n in dir(hookspecs) if n.startswith("hrpolicy_")]
+    assert len(hooks) >= 6
+    for name in hooks:
+        assert f"## `{name}(" in text
+
+
+def setup_commands() -> list[str]:
+    readme = (ROOT / "README.md").read_text("utf-8")
+    section = readme.split("## Set up", 1)[1].split("\n## ", 1)[0]
+    return [block.strip() for block in re.findall(r"```sh\n(.*?)```", section, re.S)]
+
+
+def test_readme_has_exactly_two_setup_commands() -> None:
+    commands = setup_commands()
+    assert len(commands) == 2
+    assert all("\n" not in c for c in commands), "each set-up command is one line"
+    run, test = commands
+    assert "hrpolicy check examples/acme-chat/hrpolicy.yaml" in run
+    assert "pytest" in test
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    ci = (ROOT / ".ci" / "run").read_text("utf-8")
+    assert setup_commands()[1] in ci.splitlines()
