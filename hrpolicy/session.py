@@ -78,10 +78,11 @@ class Session:
         if errors:
             return errors
         product = doc.data["product"]["id"]
-        waivers = read_waivers(doc, central=False) + product_waivers(self.central, product)
-        errors = check_waivers(read_waivers(doc, central=False), self.rules)
+        own = read_waivers(doc, central=False)
+        errors = check_waivers(own, self.rules)
         if errors:
             return errors
+        waivers = own + product_waivers(self.central, product)
         if base is None:
             base = doc.data
         if self.config.base_ref is not None and path is not None:
