@@ -18,6 +18,18 @@ from hrpolicy.rules import Body, CompiledRule, RulePack
 from hrpolicy.yaml import pointer_join
 
 ACTIVE_STATUSES = ("planned", "beta", "launched")
+#: Fields that together identify a list element without an ``id`` (in this order) for fingerprints.
+IDENTITY_FIELDS = ("country", "rule", "name", "type", "kind", "target", "customer_type")
+#: Waiver scope key -> the field of that manifest list's elements it names them by (manifest schema,
+#: ``waivers[].scope``): partners by name and entities by type, the others by their id or country.
+SCOPE_KEYS = {
+    "markets": "country",
+    "data_stores": "id",
+    "features": "id",
+    "assessments": "id",
+    "partners": "name",
+    "entities": "type",
+}
 
 
 class RawFinding(NamedTuple):
@@ -173,14 +185,14 @@ def _raw(
     facts: Mapping[str, Any] | None,
     notice: bool,
 ) -> RawFinding:
-    # The fingerprint is built from ids and JSON pointers only, never from manifest text, so it stays
-    # stable when lines move and reveals nothing a redacting rule hides.
+    # The fingerprint is built from the rule, the file and the identities of the items on the pointer's
+    # path (ids, or identifying fields such as country and name), never from line numbers or messages,
+    # so it stays stable when lines move; it is a hash, so it shows none of that text.
     identity = _identity(manifest, pointer)
     subjects: set[tuple[str, str]] = set()
-    if identity:
-        collection, key = identity[0]
-        if key is not None and "=" in key:
-            subjects.add((collection, key.split("=", 1)[1]))
+    subject = _scope_subject(manifest, pointer)
+    if subject is not None:
+        subjects.add(subject)
     if facts is not None and facts["code"]:
         subjects.add(("countries", str(facts["code"])))
     parts = [rule_id, path, "/".join(f"{c}[{k}]" if k is not None else c for c, k in identity)]
@@ -190,6 +202,18 @@ def _raw(
         parts.append(NOTICE)
     fingerprint = hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
     return RawFinding(rule_id, severity, message, pointer, fingerprint, frozenset(subjects), notice)
+
+
+def _scope_subject(manifest: Any, pointer: str) -> tuple[str, str] | None:
+    """What a waiver ``scope`` names the finding's top-level list element by: ``("partners", "LocalCo")``."""
+    parts = pointer.split("/", 3)[1:3]
+    if len(parts) != 2 or parts[0] not in SCOPE_KEYS or not parts[1].isdigit():
+        return None
+    items = manifest.get(parts[0]) if isinstance(manifest, dict) else None
+    index = int(parts[1])
+    element = items[index] if isinstance(items, list) and index < len(items) else None
+    value = element.get(SCOPE_KEYS[parts[0]]) if isinstance(element, dict) else None
+    return (parts[0], value) if isinstance(value, str) else None
 
 
 def _identity(manifest: Any, pointer: str) -> list[tuple[str, str | None]]:
@@ -205,19 +229,33 @@ def _identity(manifest: Any, pointer: str) -> list[tuple[str, str | None]]:
         ident: str | None = None
         if isinstance(node, list) and i + 1 < len(parts) and parts[i + 1].isdigit():
             index = int(parts[i + 1])
-            element = node[index] if index < len(node) else None
-            ident = _element_key(element, index)
-            node = element
+            ident = _element_key(node, index)
+            node = node[index] if index < len(node) else None
             i += 1
         steps.append((key, ident))
         i += 1
     return steps
 
 
-def _element_key(element: Any, index: int) -> str:
-    if isinstance(element, dict):
-        for key in ("id", "country", "rule", "name"):
-            value = element.get(key)
-            if isinstance(value, (str, int)) and not isinstance(value, bool):
-                return f"{key}={value}"
-    return str(index)
+def _element_key(items: list[Any], index: int) -> str:
+    """An element's identity in its list: its ``id``, else every identifying field it has (a partner is
+    its country and name: one field alone would merge two partners in one country), else its index.
+    Elements that still look alike are numbered in list order."""
+    key = _base_key(items[index]) if index < len(items) else None
+    if key is None:
+        return str(index)
+    alike = [j for j, other in enumerate(items) if _base_key(other) == key]
+    return key if len(alike) == 1 else f"{key}#{alike.index(index) + 1}"
+
+
+def _base_key(element: Any) -> str | None:
+    if not isinstance(element, dict):
+        return None
+    if _is_key(element.get("id")):
+        return f"id={element['id']}"
+    parts = [f"{k}={element[k]}" for k in IDENTITY_FIELDS if _is_key(element.get(k))]
+    return ",".join(parts) or None
+
+
+def _is_key(value: Any) -> bool:
+    return isinstance(value, (str, int)) and not isinstance(value, bool)

@@ -48,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME[=FILE]",
         dest="formats",
         help="output format: text (default), json, or one added by a plugin; "
-        "repeatable, each to stdout or to FILE",
+        "repeatable, each to stdout or to FILE (text goes to stdout when all go to files)",
     )
     check.add_argument(
         "--fail-on",

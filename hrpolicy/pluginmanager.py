@@ -59,12 +59,21 @@ def get_plugin_manager(*, autoload: bool = True, plugins: Iterable[object] = ())
                 continue
             _register(pm, target, ep_name)
     for plugin in plugins:
-        pm.register(plugin)
+        try:
+            pm.register(plugin)
+        except (ValueError, pluggy.PluginValidationError) as exc:
+            name = pm.get_canonical_name(plugin)
+            raise UsageError(f"cannot register plugin {name!r}: {_one_line(exc)}") from None
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
-        raise UsageError(f"plugin error: {exc}") from None
+        raise UsageError(f"plugin error: {_one_line(exc)}") from None
     return pm
+
+
+def _one_line(exc: BaseException) -> str:
+    """pluggy's validation messages span several lines; an hrpolicy error is one."""
+    return " ".join(str(exc).split())
 
 
 def _register(pm: pluggy.PluginManager, target: str, name: str) -> None:
@@ -74,11 +83,13 @@ def _register(pm: pluggy.PluginManager, target: str, name: str) -> None:
         for part in filter(None, attr.split(".")):
             plugin = getattr(plugin, part)
     except Exception as exc:  # a broken third-party plugin must not look like a crash of hrpolicy
-        raise UsageError(f"cannot load plugin {name!r} ({target}): {type(exc).__name__}: {exc}") from None
+        raise UsageError(
+            f"cannot load plugin {name!r} ({target}): {type(exc).__name__}: {_one_line(exc)}"
+        ) from None
     try:
         pm.register(plugin, name)
     except (ValueError, pluggy.PluginValidationError) as exc:
-        raise UsageError(f"cannot register plugin {name!r}: {exc}") from None
+        raise UsageError(f"cannot register plugin {name!r}: {_one_line(exc)}") from None
 
 
 def entry_points(group: str = GROUP) -> list[tuple[str, str]]:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from hrpolicy.compiler import (
+    GLOBAL_VARS,
     MANIFEST_VARS,
     Getter,
     Scope,
@@ -26,6 +27,8 @@ from hrpolicy.model import SEVERITIES, Operator, Reference, RuleInfo
 from hrpolicy.yaml import Document, load_file, pointer_join
 
 SPECIAL_FILES = frozenset({"country-data.yaml", "waivers.yaml"})
+#: Names a ``let`` cannot take: the built-in variables and the ``$lists``/``$values``/``$patterns`` heads.
+RESERVED_NAMES = GLOBAL_VARS | {"lists", "values", "patterns"}
 LANGUAGE_VERSION = 1
 
 
@@ -253,6 +256,9 @@ def _compile_body(spec: Mapping[str, Any], ptr: str, sc: Scope, redact: bool) ->
         compile_value(spec["country"], pointer_join(ptr, "country"), scope)[0] if "country" in spec else None
     )
     for name, value_spec in (spec.get("let") or {}).items():
+        if name in RESERVED_NAMES:
+            # A let named like a built-in would be silently ignored (the engine binds $country per item).
+            raise sc.error(f"{ptr}/let/{name}", f"let name {name!r} is taken by ${name}; choose another name")
         lets[name] = compile_value(value_spec, f"{ptr}/let/{name}", scope)[0]
     when = compile_condition(spec["when"], pointer_join(ptr, "when"), scope) if "when" in spec else None
     require = (

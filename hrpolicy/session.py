@@ -32,6 +32,8 @@ class SessionConfig(NamedTuple):
 class Session:
     def __init__(self, config: SessionConfig, plugins: Sequence[object] = ()):
         self.config = config
+        #: Plugin objects handed in by the caller, not from entry points: ``--jobs`` workers lack them.
+        self.extra_plugins = tuple(plugins)
         self.plugins = Plugins(get_plugin_manager(autoload=config.autoload, plugins=plugins))
         dirs = [Path(d) for d in config.rule_dirs] or self.plugins.rule_dirs()
         self.pack: RulePack = load_pack(dirs, self.plugins.operators())

@@ -23,7 +23,8 @@ EXPIRY_NOTICE_DAYS = 30
 
 class Waiver(NamedTuple):
     rule: str
-    scope: Mapping[str, tuple[str, ...]]
+    #: None: the whole rule for the manifest. A scope naming nothing known (only ``x-`` keys) covers nothing.
+    scope: Mapping[str, tuple[str, ...]] | None
     reason: str
     approver_role: str
     expires: datetime.date
@@ -38,7 +39,7 @@ class Waiver(NamedTuple):
     def covers(self, finding: RawFinding) -> bool:
         if finding.rule != self.rule:
             return False
-        if not self.scope:
+        if self.scope is None:
             return True
         return any((kind, key) in finding.subjects for kind, keys in self.scope.items() for key in keys)
 
@@ -61,7 +62,8 @@ def read_waivers(doc: Document, *, central: bool) -> list[Waiver]:
     for i, w in enumerate((doc.data or {}).get("waivers") or ()):
         pointer = f"/waivers/{i}"
         line, col = doc.position(pointer)
-        scope = {k: tuple(v) for k, v in (w.get("scope") or {}).items() if not k.startswith("x-")}
+        given = w.get("scope")
+        scope = None if given is None else {k: tuple(v) for k, v in given.items() if not k.startswith("x-")}
         products = w.get("products")
         out.append(
             Waiver(

@@ -59,15 +59,25 @@ def _compare(check: Callable[[Any, Any], bool]) -> Callable[[Any, Any, EvalConte
 def _length(check: Callable[[int, int], bool]) -> Callable[[Any, Any, EvalContext], bool]:
     def test(value: Any, arg: Any, ctx: EvalContext) -> bool:
         n = len(value) if isinstance(value, (list, str, dict)) else 0
-        return isinstance(arg, int) and check(n, arg)
+        return isinstance(arg, int) and not isinstance(arg, bool) and check(n, arg)
 
     return test
 
 
-def _days(arg: Any) -> int:
-    if isinstance(arg, bool) or not isinstance(arg, int) or arg < 0:
-        raise ValueError(f"needs a whole number of days >= 0, not {arg!r}")
-    return arg
+def _count(unit: str) -> Callable[[Any], int]:
+    """``prepare`` for a count argument: a literal like ``"1"`` or ``true`` would silently never match."""
+
+    def prepare(arg: Any) -> int:
+        if isinstance(arg, bool) or not isinstance(arg, int) or arg < 0:
+            raise ValueError(f"needs a whole number of {unit} >= 0, not {arg!r}")
+        return arg
+
+    return prepare
+
+
+_days = _count("days")
+_months = _count("months")
+_elements = _count("elements")
 
 
 def _bool(arg: Any) -> bool:
@@ -267,24 +277,35 @@ OPERATORS: tuple[Operator, ...] = (
         "length_eq",
         _length(lambda n, a: n == a),
         "number of elements (or characters) equals",
+        prepare=_elements,
         phrase="{path} has exactly {arg} entries",
     ),
     Operator(
-        "length_gt", _length(lambda n, a: n > a), "more elements than", phrase="{path} has more than {arg}"
+        "length_gt",
+        _length(lambda n, a: n > a),
+        "more elements than",
+        prepare=_elements,
+        phrase="{path} has more than {arg}",
     ),
     Operator(
         "length_gte",
         _length(lambda n, a: n >= a),
         "at least this many elements",
+        prepare=_elements,
         phrase="{path} has at least {arg} entries",
     ),
     Operator(
-        "length_lt", _length(lambda n, a: n < a), "fewer elements than", phrase="{path} has fewer than {arg}"
+        "length_lt",
+        _length(lambda n, a: n < a),
+        "fewer elements than",
+        prepare=_elements,
+        phrase="{path} has fewer than {arg}",
     ),
     Operator(
         "length_lte",
         _length(lambda n, a: n <= a),
         "at most this many elements",
+        prepare=_elements,
         phrase="{path} has at most {arg} entries",
     ),
     Operator(
@@ -312,7 +333,7 @@ OPERATORS: tuple[Operator, ...] = (
         "older_than_months",
         _date_test(lambda d, n, t: d < _months_before(t, n)),
         "date is more than N calendar months before today",
-        prepare=_days,
+        prepare=_months,
         phrase="{path} is more than {arg} months old",
     ),
 )

@@ -7,6 +7,27 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# Kept as ruff formats Python blocks inside Markdown, so the generated file is stable under `ruff format`.
+EXAMPLE = """\
+from hrpolicy import hookimpl
+from hrpolicy.model import Operator
+
+
+@hookimpl
+def hrpolicy_condition_operators():
+    return [
+        Operator(
+            "is_even",
+            lambda value, arg, ctx: isinstance(value, int) and value % 2 == 0,
+            "the value is an even integer",
+        )
+    ]
+
+
+@hookimpl
+def hrpolicy_country_facts(country, facts):
+    return {"has_local_office": country in OFFICES}  # a fact your organisation keeps
+"""
 
 
 def render() -> str:
@@ -22,17 +43,7 @@ def render() -> str:
         "A minimal plugin adding an operator and a country fact:",
         "",
         "```python",
-        "from hrpolicy import hookimpl",
-        "from hrpolicy.model import Operator",
-        "",
-        "@hookimpl",
-        "def hrpolicy_condition_operators():",
-        '    return [Operator("is_even", lambda value, arg, ctx: isinstance(value, int) and value % 2 == 0,',
-        '                     "the value is an even integer")]',
-        "",
-        "@hookimpl",
-        "def hrpolicy_country_facts(country, facts):",
-        '    return {"has_local_office": country in OFFICES}   # a fact your organisation keeps',
+        *EXAMPLE.splitlines(),
         "```",
         "",
         "A rule then uses `{count: {is_even: true}}` and `$country.has_local_office`.",

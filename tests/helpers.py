@@ -1,5 +1,5 @@
-"""Shared helpers for the engine tests: tiny rule packs and manifests written to tmp dirs, evaluated in-process
-through a real :class:`~hrpolicy.session.Session` (plugins, compiler, engine, waivers: nothing mocked)."""
+"""Shared helpers for the engine tests: tiny rule packs and manifests written to tmp dirs, evaluated
+in-process through a real :class:`~hrpolicy.session.Session` (plugins, compiler, engine, waivers)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ TODAY = datetime.date(2026, 11, 28)
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "acme-chat" / "hrpolicy.yaml"
 HRPOLICY = Path(sys.executable).parent / "hrpolicy"
+
+Outcome = ManifestResult | list[ErrorRecord]
 
 
 def rule(rule_id: str, body: str, *, severity: str = "high", meta: str = "") -> str:
@@ -90,33 +92,37 @@ class Harness:
         self.session = Session(SessionConfig(today=today, rule_dirs=dirs, autoload=False), plugins)
         self._n = 0
 
-    def write(self, text: str, name: str = "hrpolicy.yaml") -> Path:
-        self._n += 1
-        folder = self.root / f"m{self._n}"
+    def write(self, text: str, name: str = "hrpolicy.yaml", *, slot: str | None = None) -> Path:
+        """Write a manifest to a fresh folder, or to ``slot`` (the same path again: same fingerprints)."""
+        if slot is None:
+            self._n += 1
+            slot = f"m{self._n}"
+        folder = self.root / slot
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / name
         path.write_text(text, encoding="utf-8")
         return path
 
-    def outcome(self, text: str, name: str = "hrpolicy.yaml") -> ManifestResult | list[ErrorRecord]:
-        return self.session.check(self.write(text, name))
+    def outcome(self, text: str, name: str = "hrpolicy.yaml", *, slot: str | None = None) -> Outcome:
+        return self.session.check(self.write(text, name, slot=slot))
 
-    def check(self, text: str, name: str = "hrpolicy.yaml") -> ManifestResult:
-        result = self.outcome(text, name)
+    def check(self, text: str, name: str = "hrpolicy.yaml", *, slot: str | None = None) -> ManifestResult:
+        result = self.outcome(text, name, slot=slot)
         assert isinstance(result, ManifestResult), f"expected findings, got errors: {result}"
         return result
 
-    def errors(self, text: str, name: str = "hrpolicy.yaml") -> list[ErrorRecord]:
-        result = self.outcome(text, name)
+    def errors(self, text: str, name: str = "hrpolicy.yaml", *, slot: str | None = None) -> list[ErrorRecord]:
+        result = self.outcome(text, name, slot=slot)
         assert not isinstance(result, ManifestResult), f"expected errors, got {result}"
         return result
 
-    def findings(self, text: str, rule_id: str | None = None, *, notices: bool = False) -> list[Finding]:
-        found = self.check(text).findings
+    def findings(
+        self, text: str, rule_id: str | None = None, *, notices: bool = False, slot: str | None = None
+    ) -> list[Finding]:
+        """Findings of one manifest (of one rule), notices left out unless asked for."""
+        found = self.check(text, slot=slot).findings
         return [
-            f
-            for f in found
-            if (rule_id is None or f.rule == rule_id) and (notices or f.severity != "notice")
+            f for f in found if (rule_id is None or f.rule == rule_id) and (notices or f.severity != "notice")
         ]
 
 
@@ -149,4 +155,3 @@ def run_cli(
         input=stdin,
         check=False,
     )
-

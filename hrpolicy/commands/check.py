@@ -55,17 +55,23 @@ def parse_today(value: str | None) -> datetime.date:
 def parse_formats(
     specs: Sequence[str], available: dict[str, OutputFormat]
 ) -> list[tuple[OutputFormat, str | None]]:
-    """``text``, ``json``, ``json=report.json``: each format to stdout or to a file; one may use stdout."""
+    """``text``, ``json``, ``json=report.json``: each format to stdout or to a file; one may use stdout.
+
+    When every format goes to a file, the text report still goes to stdout (what a CI log should show).
+    """
     outputs: list[tuple[OutputFormat, str | None]] = []
     for spec in specs or ["text"]:
         name, _, target = spec.partition("=")
         if name not in available:
             raise UsageError(f"unknown format {name!r} (available: {', '.join(sorted(available))})")
         outputs.append((available[name], target or None))
-    if sum(1 for _, t in outputs if t is None) > 1:
+    to_stdout = sum(1 for _, t in outputs if t is None)
+    if to_stdout > 1:
         raise UsageError(
             "only one --format can write to stdout; give the others a file: --format json=report.json"
         )
+    if not to_stdout and "text" in available:
+        outputs.append((available["text"], None))  # reports go to files; people still read the run
     return outputs
 
 
@@ -85,7 +91,9 @@ def _check_in_worker(path: Path) -> ManifestResult | list[ErrorRecord]:
 def evaluate_all(
     session: Session, paths: list[Path], jobs: int
 ) -> Iterator[ManifestResult | list[ErrorRecord]]:
-    if jobs <= 1 or len(paths) < 2 * jobs:
+    # Worker processes rebuild the session from its (picklable) config; plugin objects handed to this
+    # process in memory would be missing there, so a session with such plugins evaluates here.
+    if jobs <= 1 or len(paths) < 2 * jobs or session.extra_plugins:
         for p in paths:
             yield session.check(p)
         return
@@ -96,13 +104,20 @@ def evaluate_all(
 
 
 def write_atomic(path: str, write: object) -> None:
+    """Write a report via a temporary file and a rename; a path that cannot be written is a usage error."""
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             write(fh)  # type: ignore[operator]
         os.replace(tmp, target)
+    except OSError as exc:
+        os.unlink(tmp)
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
     except BaseException:
         os.unlink(tmp)
         raise

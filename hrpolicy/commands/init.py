@@ -18,6 +18,9 @@ def run(path: str, *, force: bool, stdout: IO[str]) -> int:
     if path == "-":
         stdout.write(text)
         return 0
-    target.write_text(text, encoding="utf-8")
+    try:
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
     stdout.write(f"wrote {path}: fill in product, markets and assessments, then run 'hrpolicy check'\n")
     return 0

@@ -7,7 +7,6 @@ import datetime
 from typing import Any
 
 import pytest
-
 from hrpolicy.plugins.operators import OPERATORS
 
 OPS = {op.name: op for op in OPERATORS}
@@ -233,7 +232,9 @@ def test_operator_names_are_unique() -> None:
         (D(2026, 3, 31), "2026-03-31", 0, False),
     ],
 )
-def test_older_than_months_at_month_ends(today: datetime.date, value: str, months: int, expected: bool) -> None:
+def test_older_than_months_at_month_ends(
+    today: datetime.date, value: str, months: int, expected: bool
+) -> None:
     assert run("older_than_months", value, months, today=today) is expected
 
 
@@ -244,14 +245,36 @@ def test_date_operators_use_the_context_date_not_the_clock() -> None:
     assert run("older_than_days", "2000-01-09", 10, today=D(2000, 1, 20)) is True
 
 
-@pytest.mark.parametrize("name", ["not_older_than_days", "older_than_days", "within_next_days", "older_than_months"])
+@pytest.mark.parametrize(
+    "name", ["not_older_than_days", "older_than_days", "within_next_days", "older_than_months"]
+)
 @pytest.mark.parametrize("arg", [-1, "30", 1.5, True, None])
 def test_day_and_month_operators_reject_bad_literal_arguments(name: str, arg: Any) -> None:
-    with pytest.raises(ValueError, match="whole number"):
+    unit = "months" if name.endswith("months") else "days"
+    with pytest.raises(ValueError, match=f"whole number of {unit}"):
         OPS[name].prepare(arg)  # type: ignore[misc]
 
 
-@pytest.mark.parametrize("name", ["not_older_than_days", "older_than_days", "within_next_days", "older_than_months"])
+LENGTHS = ["length_eq", "length_gt", "length_gte", "length_lt", "length_lte"]
+
+
+@pytest.mark.parametrize("name", LENGTHS)
+@pytest.mark.parametrize("arg", ["1", -1, 1.0, True, None, [1]])
+def test_length_operators_reject_bad_literal_arguments(name: str, arg: Any) -> None:
+    # `length_gte: "1"` would otherwise be a rule that silently never fires.
+    with pytest.raises(ValueError, match="whole number of elements"):
+        OPS[name].prepare(arg)  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("name", LENGTHS)
+def test_length_operators_are_false_for_a_bad_runtime_argument(name: str) -> None:
+    for arg in ("1", True, None):
+        assert OPS[name].test(["a"], arg, Ctx()) is False
+
+
+@pytest.mark.parametrize(
+    "name", ["not_older_than_days", "older_than_days", "within_next_days", "older_than_months"]
+)
 def test_date_operators_are_false_for_a_bad_runtime_argument(name: str) -> None:
     # Arguments that are references are not prepared at compile time; the test itself must cope.
     for arg in (None, "30", True):
