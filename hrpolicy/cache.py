@@ -11,14 +11,15 @@ turns it off. Failing to read or write it only costs speed.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import marshal
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 from hrpolicy import __version__
+from hrpolicy.files import write_atomic
 from hrpolicy.yaml import Document
 
 NO_CACHE_ENV = "HRPOLICY_NO_CACHE"
@@ -31,18 +32,6 @@ def cache_dir() -> Path | None:
     return Path(base) / "hrpolicy"
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write via a temporary file and rename, so readers never see half a file. Errors are ignored."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except OSError:
-        pass
-
-
 def cached_document(path: Path, display: str, schema: str, load: Callable[[], Document]) -> Document:
     """``load()`` (parse + validate, raising on problems) unless an entry for this exact file exists."""
     folder = cache_dir()
@@ -52,17 +41,21 @@ def cached_document(path: Path, display: str, schema: str, load: Callable[[], Do
         return load()
     if folder is None:
         return load()
-    key = f"{__version__}\0{schema}\0{path.resolve()}\0{st.st_size}\0{st.st_mtime_ns}\0{display}"
+    # ctime and inode change on every write or replacement, even when a tool restores mtime and size.
+    stamp = f"{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}"
+    key = f"{__version__}\0{schema}\0{path.resolve()}\0{stamp}\0{display}"
     entry = folder / "documents" / (hashlib.sha256(key.encode()).hexdigest()[:32] + ".marshal")
     try:
         data, marks = marshal.loads(entry.read_bytes())
-        return Document(data, marks, display)
-    except (OSError, ValueError, EOFError, TypeError):
+        if isinstance(data, dict) and isinstance(marks, dict):
+            return Document(data, marks, display)
+    except Exception:
         pass
     doc = load()
     try:
         blob = marshal.dumps((doc.data, dict(doc.marks)))
     except ValueError:
         return doc
-    write_atomic(entry, blob)
+    with contextlib.suppress(OSError):
+        write_atomic(entry, blob, private=True)
     return doc

@@ -1,8 +1,8 @@
 """Compiles the rule language (docs/rule-language.md) into plain Python closures, once per run.
 
-Nothing is parsed while manifests are evaluated: every condition, value, source and message template
-becomes a closure over a :class:`Ctx`. Compile errors are :class:`RuleError` naming the rule file's
-line and column.
+Nothing is parsed while manifests are evaluated: every condition, value and source becomes a closure over
+a :class:`Ctx` (message templates: :mod:`hrpolicy.templates`). Compile errors are :class:`RuleError`
+naming the rule file's line and column.
 """
 
 from __future__ import annotations
@@ -24,7 +24,10 @@ Test = Callable[["Ctx"], bool]
 GLOBAL_VARS = frozenset({"item", "manifest", "base", "today", "country", "dataset"})
 #: Variables a per-manifest ``define.values`` entry may use (it is computed once per manifest).
 MANIFEST_VARS = frozenset({"manifest", "base", "today", "dataset"})
+#: Names no ``let`` or ``as`` may take.
+RESERVED = GLOBAL_VARS | {"lists", "values", "patterns"}
 VALUE_FUNCTIONS = ("collect", "worst_of", "find", "add_days", "if", "literal", "country_facts")
+_NAME = re.compile(r"[a-z_][a-z0-9_]*")
 _UNSET: Any = object()
 
 
@@ -41,7 +44,7 @@ class Ctx:
         today: datetime.date,
         dataset: Mapping[str, Any],
         facts_of: Callable[[str], Mapping[str, Any]],
-        worst_of: Callable[[Iterable[str]], str | None],
+        worst_of: Callable[[Iterable[object]], str | None],
         value_defs: Mapping[str, Getter],
     ):
         self.today = today
@@ -60,6 +63,44 @@ class Ctx:
         self.worst_of = worst_of
 
 
+class Predicates:
+    """``define.predicates``: compiled where they are used, for the names visible there, and cached."""
+
+    def __init__(
+        self,
+        specs: Mapping[str, tuple[Document, Any]],
+        scope_for: Callable[[Document, frozenset[str]], Scope],
+    ):
+        self.specs = specs
+        self._scope_for = scope_for
+        self._built: dict[tuple[str, frozenset[str]], Test] = {}
+        self._building: set[str] = set()
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.specs
+
+    def __iter__(self) -> Any:
+        return iter(self.specs)
+
+    def compile(self, name: str, names: frozenset[str]) -> Test:
+        # Only global names reach a predicate: it must not capture a rule's let or as names.
+        visible = names & GLOBAL_VARS
+        key = (name, visible)
+        test = self._built.get(key)
+        if test is None:
+            doc, spec = self.specs[name]
+            ptr = f"/define/predicates/{name}"
+            if name in self._building:
+                line, col = doc.position(ptr)
+                raise RuleError(f"predicate {name!r} uses itself", doc.path, line, col)
+            self._building.add(name)
+            try:
+                test = self._built[key] = compile_condition(spec, ptr, self._scope_for(doc, visible))
+            finally:
+                self._building.discard(name)
+        return test
+
+
 class Scope:
     """Compile-time environment: where we are (for errors) and which names resolve."""
 
@@ -72,7 +113,7 @@ class Scope:
         lists: Mapping[str, Any],
         patterns: Mapping[str, Any],
         value_names: frozenset[str],
-        predicates: Mapping[str, Callable[[], Test]],
+        predicates: Predicates | None,
         names: frozenset[str] = GLOBAL_VARS,
         lets: dict[str, Getter] | None = None,
     ):
@@ -89,7 +130,7 @@ class Scope:
         line, col = self.doc.position(pointer)
         return RuleError(message, self.doc.path, line, col)
 
-    def with_names(self, *extra: str) -> Scope:
+    def derive(self, *, names: frozenset[str] | None = None, lets: dict[str, Getter] | None = None) -> Scope:
         return Scope(
             self.doc,
             self.operators,
@@ -97,9 +138,22 @@ class Scope:
             self.patterns,
             self.value_names,
             self.predicates,
-            self.names | frozenset(extra),
-            self.lets,
+            self.names if names is None else names,
+            self.lets if lets is None else lets,
         )
+
+    def with_names(self, *extra: str) -> Scope:
+        return self.derive(names=self.names | frozenset(extra))
+
+    def binding(self, name: Any, ptr: str) -> str:
+        """Check an ``as`` or ``let`` name: lower-case, and not hiding a built-in or another name."""
+        if not isinstance(name, str) or not _NAME.fullmatch(name):
+            raise self.error(
+                ptr, f"a let or as name must be a lower-case name (letters, digits, _), not {name!r}"
+            )
+        if name in RESERVED or name in self.names or name in self.lets:
+            raise self.error(ptr, f"the name {name!r} is already taken (built-in, let or outer as)")
+        return name
 
 
 # ---------------------------------------------------------------------------------------------- paths
@@ -157,7 +211,12 @@ def compile_ref(ref: str, ptr: str, sc: Scope) -> tuple[Getter, Any]:
         def value_of(ctx: Ctx) -> Any:
             v = ctx.values.get(name, _UNSET)
             if v is _UNSET:
-                v = ctx.values[name] = ctx.value_defs[name](ctx)
+                # Computed once per manifest, so always against the manifest, wherever first used.
+                saved, ctx.cur = ctx.cur, ctx.vars["manifest"]
+                try:
+                    v = ctx.values[name] = ctx.value_defs[name](ctx)
+                finally:
+                    ctx.cur = saved
             return v
 
         return _walk(value_of, parts[1:]), _UNSET
@@ -167,7 +226,12 @@ def compile_ref(ref: str, ptr: str, sc: Scope) -> tuple[Getter, Any]:
         def let_of(ctx: Ctx) -> Any:
             v = ctx.vars.get(head, _UNSET)
             if v is _UNSET:
-                v = ctx.vars[head] = let(ctx)
+                # Computed on first use, maybe inside a quantifier: bare paths still mean the item.
+                saved, ctx.cur = ctx.cur, ctx.vars["item"]
+                try:
+                    v = ctx.vars[head] = let(ctx)
+                finally:
+                    ctx.cur = saved
             return v
 
         return _walk(let_of, parts), _UNSET
@@ -208,6 +272,9 @@ def compile_value(node: Any, ptr: str, sc: Scope) -> tuple[Getter, Any]:
         getters = [g for g, _ in items]
         return (lambda ctx: [g(ctx) for g in getters]), _UNSET
     if isinstance(node, dict):
+        if set(node) == {"literal"}:
+            value = node["literal"]
+            return (lambda ctx: value), value
         return _compile_function(node, ptr, sc), _UNSET
     return (lambda ctx: node), node
 
@@ -219,17 +286,19 @@ def compile_source(node: Any, ptr: str, sc: Scope) -> Getter:
     return compile_value(node, ptr, sc)[0]
 
 
-def _as_list(value: Any) -> list[Any]:
+def as_list(value: Any) -> list[Any]:
+    """``None`` -> ``[]``, a list as it is, anything else as a one-element list."""
     if value is None:
         return []
     return value if isinstance(value, list) else [value]
 
 
-def _flatten(values: Iterable[Any]) -> list[Any]:
+def flatten(values: Iterable[Any]) -> list[Any]:
+    """Nested lists as one flat list, without ``None``."""
     out: list[Any] = []
     for v in values:
         if isinstance(v, list):
-            out.extend(_flatten(v))
+            out.extend(flatten(v))
         elif v is not None:
             out.append(v)
     return out
@@ -253,26 +322,25 @@ def _compile_function(node: dict[str, Any], ptr: str, sc: Scope) -> Getter:
     if extra:
         raise sc.error(pointer_join(ptr, extra[0]), f"unexpected key {extra[0]!r} in {name!r}")
     at = pointer_join(ptr, name)
-    if name == "literal":
-        value = node["literal"]
-        return lambda ctx: value
     if name == "collect":
         if not isinstance(node["collect"], str) or "from" not in node:
             raise sc.error(at, "collect needs a field path and 'from'")
         src = compile_source(node["from"], pointer_join(ptr, "from"), sc)
-        inner = sc.with_names(node["as"]) if "as" in node else sc
+        as_name = sc.binding(node["as"], pointer_join(ptr, "as")) if "as" in node else None
+        inner = sc.with_names(as_name) if as_name else sc
         field_get = compile_path(node["collect"], at, inner)
         where = (
             compile_condition(node["where"], pointer_join(ptr, "where"), inner) if "where" in node else None
         )
-        return _iterate(src, node.get("as"), where, field_get)
+        return _select(src, as_name, where, field_get)
     if name == "find":
         src = compile_source(node["find"], at, sc)
-        inner = sc.with_names(node["as"]) if "as" in node else sc
+        as_name = sc.binding(node["as"], pointer_join(ptr, "as")) if "as" in node else None
+        inner = sc.with_names(as_name) if as_name else sc
         where = (
             compile_condition(node["where"], pointer_join(ptr, "where"), inner) if "where" in node else None
         )
-        return _iterate(src, node.get("as"), where, None)
+        return _select(src, as_name, where, None)
     if name == "worst_of":
         first = compile_value(node["worst_of"], at, sc)[0]
         other = (
@@ -282,9 +350,9 @@ def _compile_function(node: dict[str, Any], ptr: str, sc: Scope) -> Getter:
         )
 
         def worst(ctx: Ctx) -> Any:
-            code = ctx.worst_of(_flatten(_as_list(first(ctx))))
+            code = ctx.worst_of(flatten(as_list(first(ctx))))
             if code is None and other is not None:
-                code = ctx.worst_of(_flatten(_as_list(other(ctx))))
+                code = ctx.worst_of(flatten(as_list(other(ctx))))
             return code
 
         return worst
@@ -328,30 +396,44 @@ def _dedupe(values: list[Any]) -> list[Any]:
     return seen
 
 
-def _iterate(src: Getter, as_name: str | None, where: Test | None, pick: Getter | None) -> Getter:
+def scan(ctx: Ctx, items: list[Any], as_name: str | None, visit: Callable[[Any], bool]) -> bool:
+    """Bind each element as the current element (and ``$as_name``) and call ``visit`` until it returns
+    True; restore the bindings afterwards. Returns whether ``visit`` stopped the scan."""
+    saved_cur = ctx.cur
+    saved_as = ctx.vars.get(as_name, _UNSET) if as_name else _UNSET
+    try:
+        for el in items:
+            ctx.cur = el
+            if as_name:
+                ctx.vars[as_name] = el
+            if visit(el):
+                return True
+        return False
+    finally:
+        ctx.cur = saved_cur
+        if as_name:
+            if saved_as is _UNSET:
+                ctx.vars.pop(as_name, None)
+            else:
+                ctx.vars[as_name] = saved_as
+
+
+def _select(src: Getter, as_name: str | None, where: Test | None, pick: Getter | None) -> Getter:
     """find (``pick`` is None: the first matching element) or collect (``pick`` of every match, flattened)."""
 
     def run(ctx: Ctx) -> Any:
-        items = _as_list(src(ctx))
-        saved_cur, saved_as = ctx.cur, ctx.vars.get(as_name, _UNSET) if as_name else _UNSET
-        collected: list[Any] = []
-        try:
-            for el in items:
-                ctx.cur = el
-                if as_name:
-                    ctx.vars[as_name] = el
-                if where is None or where(ctx):
-                    if pick is None:
-                        return el
-                    collected.append(pick(ctx))
-            return None if pick is None else _dedupe(_flatten(collected))
-        finally:
-            ctx.cur = saved_cur
-            if as_name:
-                if saved_as is _UNSET:
-                    ctx.vars.pop(as_name, None)
-                else:
-                    ctx.vars[as_name] = saved_as
+        found: list[Any] = []
+
+        def visit(el: Any) -> bool:
+            if where is None or where(ctx):
+                found.append(el if pick is None else pick(ctx))
+                return pick is None
+            return False
+
+        scan(ctx, as_list(src(ctx)), as_name, visit)
+        if pick is None:
+            return found[0] if found else None
+        return _dedupe(flatten(found))
 
     return run
 
@@ -411,11 +493,12 @@ def _compile_entry(key: str, spec: Any, ptr: str, sc: Scope) -> Test:
     if key == "use":
         names = spec if isinstance(spec, list) else [spec]
         tests = []
+        known = sc.predicates or Predicates({}, lambda d, n: sc)
         for i, n in enumerate(names):
-            if not isinstance(n, str) or n not in sc.predicates:
+            if not isinstance(n, str) or n not in known:
                 at = pointer_join(ptr, i) if isinstance(spec, list) else ptr
-                raise sc.error(at, f"unknown predicate {n!r}{_hint((str(n),), sc.predicates)}")
-            tests.append(sc.predicates[n]())
+                raise sc.error(at, f"unknown predicate {n!r}{_hint((str(n),), known)}")
+            tests.append(known.compile(n, sc.names))
         return _and(tests)
     get = compile_path(key, ptr, sc)
     if not isinstance(spec, dict) or not spec:
@@ -456,95 +539,21 @@ def _compile_quantifier(kind: str, spec: Any, ptr: str, sc: Scope) -> Test:
     if extra:
         raise sc.error(pointer_join(ptr, extra[0]), f"unexpected key {extra[0]!r} in {kind}")
     src = compile_source(spec["in"], pointer_join(ptr, "in"), sc)
-    as_name = spec.get("as")
-    if as_name is not None and (
-        not isinstance(as_name, str) or not re.fullmatch(r"[a-z_][a-z0-9_]*", as_name)
-    ):
-        raise sc.error(pointer_join(ptr, "as"), "'as' takes a lower-case name")
+    as_name = sc.binding(spec["as"], pointer_join(ptr, "as")) if "as" in spec else None
     inner = sc.with_names(as_name) if as_name else sc
     where = compile_condition(spec["where"], pointer_join(ptr, "where"), inner) if "where" in spec else None
-    want_any = kind == "any"
-    stop_on = kind != "all"  # any/none stop at the first match; all stops at the first miss
+    if where is None:  # any: the list is not empty; none: it is empty; all: vacuously true
+        if kind == "all":
+            return lambda ctx: True
+        empty = kind == "none"
+        return lambda ctx: (not as_list(src(ctx))) is empty
+    test = where
+    # any stops at the first match (True), none at the first match (False), all at the first miss (False).
+    stop_on = kind != "all"
+    found = kind == "any"
 
     def quantify(ctx: Ctx) -> bool:
-        items = _as_list(src(ctx))
-        if where is None:
-            hit = bool(items)
-            return hit if want_any else (not hit if kind == "none" else True)
-        saved_cur = ctx.cur
-        saved_as = ctx.vars.get(as_name, _UNSET) if as_name else _UNSET
-        try:
-            for el in items:
-                ctx.cur = el
-                if as_name:
-                    ctx.vars[as_name] = el
-                if bool(where(ctx)) is stop_on:
-                    return want_any  # any: True on a match; none: False on a match; all: False on a miss
-            return not want_any
-        finally:
-            ctx.cur = saved_cur
-            if as_name:
-                if saved_as is _UNSET:
-                    ctx.vars.pop(as_name, None)
-                else:
-                    ctx.vars[as_name] = saved_as
+        stopped = scan(ctx, as_list(src(ctx)), as_name, lambda el: bool(test(ctx)) is stop_on)
+        return found if stopped else not found
 
     return quantify
-
-
-# ------------------------------------------------------------------------------------------ templates
-
-_FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_-]+)*)\}")
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
-TEMPLATE_HEADS = frozenset({"item", "country", "manifest", "base", "dataset", "today"})
-REDACTED = "[redacted]"
-
-
-def display(value: Any, limit: int = 120) -> str:
-    """Manifest data as safe one-line text: no control, bidi or line-separator characters; truncated."""
-    if value is None:
-        return "(none)"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    if isinstance(value, list):
-        shown = ", ".join(display(v, 40) for v in value[:10])
-        return shown + (f", … ({len(value)} in all)" if len(value) > 10 else "")
-    if isinstance(value, dict):
-        return "(" + ", ".join(str(k) for k in list(value)[:5]) + ")"
-    text = _UNSAFE.sub("?", str(value))
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def compile_template(text: Any, ptr: str, sc: Scope, *, redact: bool = False) -> Callable[[Ctx], str]:
-    """``"{item.country} has no HRIA"`` -> renderer. Fields fill in data only: no code, no format specs."""
-    if not isinstance(text, str):
-        raise sc.error(ptr, "a message is a string")
-    pieces: list[str | Getter] = []
-    pos = 0
-    escaped = text.replace("{{", "\0").replace("}}", "\1")
-    for m in _FIELD.finditer(escaped):
-        pieces.append(escaped[pos : m.start()])
-        head = m.group(1).split(".", 1)[0]
-        if head not in TEMPLATE_HEADS and head not in sc.lets:
-            raise sc.error(
-                ptr,
-                f"template field {{{m.group(1)}}} is not one of item, country, manifest, "
-                f"base, dataset, today or a let name",
-            )
-        if redact and head == "item":
-            pieces.append(REDACTED)
-        else:
-            pieces.append(compile_ref("$" + m.group(1), ptr, sc)[0])
-        pos = m.end()
-    pieces.append(escaped[pos:])
-    literal = "".join(p for p in pieces if isinstance(p, str))
-    if "{" in literal or "}" in literal:
-        raise sc.error(ptr, "unbalanced or malformed '{...}' in message (write {{ or }} for a literal brace)")
-    parts = [p.replace("\0", "{").replace("\1", "}") if isinstance(p, str) else p for p in pieces]
-
-    def render(ctx: Ctx) -> str:
-        return "".join(p if isinstance(p, str) else display(p(ctx)) for p in parts)
-
-    return render

@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
-from hrpolicy.compiler import Ctx
+from hrpolicy.compiler import Ctx, flatten
 from hrpolicy.countries import CountryTable
 from hrpolicy.model import NOTICE, SEVERITY_RANK
 from hrpolicy.rules import Body, CompiledRule, RulePack
@@ -62,10 +62,14 @@ def evaluate(
         worst_of=countries.worst,
         value_defs=pack.values,
     )
+    # Fingerprints name the product, not the file path: the same finding keeps its fingerprint whichever
+    # directory the check runs from.
+    product = manifest.get("product") if isinstance(manifest, dict) else None
+    owner = str(product.get("id")) if isinstance(product, dict) else manifest_path
     out: list[RawFinding] = []
     for rule in pack.rules:
         for case, body in enumerate(rule.bodies):
-            out.extend(_run_body(rule, case, body, ctx, manifest, manifest_path, countries))
+            out.extend(_run_body(rule, case, body, ctx, manifest, owner, countries))
     return out
 
 
@@ -83,7 +87,12 @@ def _items(body: Body, ctx: Ctx, manifest: Any) -> Iterator[tuple[Any, str | Non
     if not isinstance(items, list):
         return
     for i, item in enumerate(items):
-        yield item, (pointer_join(body.source_pointer, i) if body.source_pointer is not None else None)
+        if body.source_pointer is not None:
+            yield item, pointer_join(body.source_pointer, i)
+        else:
+            # Not a list of this manifest ($base.markets, a computed list): no location of its own, so its
+            # identity comes from the element itself.
+            yield item, None
 
 
 def _strings(value: Any, pointer: str) -> Iterator[tuple[Any, str | None]]:
@@ -108,11 +117,14 @@ def _run_body(
 ) -> Iterator[RawFinding]:
     info = rule.info
     lets = tuple(body.lets)
-    for item, pointer in _items(body, ctx, manifest):
+    label = str(body.spec.get("for_each", ""))
+    for index, (item, pointer) in enumerate(_items(body, ctx, manifest)):
         ctx.cur = item
         ctx.vars["item"] = item
+        ctx.vars["country"] = None  # a country: expression must not see the previous item's country
         for name in lets:
             ctx.vars.pop(name, None)
+        own = None if pointer is not None or item is manifest else f"{label}[{_base_key(item) or index}]"
         code = _item_country(body, ctx, item)
         facts = countries.facts(code) if code else countries.unknown()
         ctx.vars["country"] = facts
@@ -121,7 +133,8 @@ def _run_body(
         if body.require is not None and body.require(ctx):
             if body.notice is not None and body.notice[0](ctx):
                 where = pointer if pointer is not None else _at(body, manifest)
-                yield _raw(info.id, NOTICE, body.notice[1](ctx), where, path, manifest, case, facts, True)
+                message = body.notice[1](ctx)
+                yield _raw(info.id, NOTICE, message, where, path, manifest, case, facts, True, own)
             continue
         severity = info.severity
         if info.severity_in_high_risk and facts is not None and facts["tier"] == "high":
@@ -130,7 +143,7 @@ def _run_body(
             if SEVERITY_RANK[raised] > SEVERITY_RANK[severity] and test(ctx):
                 severity = raised
         where = pointer if pointer is not None else _at(body, manifest)
-        yield _raw(info.id, severity, body.message(ctx), where, path, manifest, case, facts, False)
+        yield _raw(info.id, severity, body.message(ctx), where, path, manifest, case, facts, False, own)
     ctx.cur = manifest
     ctx.vars["item"] = manifest
     ctx.vars["country"] = None
@@ -140,7 +153,7 @@ def _item_country(body: Body, ctx: Ctx, item: Any) -> str | None:
     if body.country is not None:
         value = body.country(ctx)
         if isinstance(value, list):
-            return ctx.worst_of(value)
+            return ctx.worst_of(flatten(value))
         return value if isinstance(value, str) else None
     if isinstance(item, dict) and isinstance(item.get("country"), str):
         return str(item["country"])
@@ -184,6 +197,7 @@ def _raw(
     case: int,
     facts: Mapping[str, Any] | None,
     notice: bool,
+    own: str | None = None,
 ) -> RawFinding:
     # The fingerprint is built from the rule, the file and the identities of the items on the pointer's
     # path (ids, or identifying fields such as country and name), never from line numbers or messages,
@@ -195,7 +209,8 @@ def _raw(
         subjects.add(subject)
     if facts is not None and facts["code"]:
         subjects.add(("countries", str(facts["code"])))
-    parts = [rule_id, path, "/".join(f"{c}[{k}]" if k is not None else c for c, k in identity)]
+    steps = own if own is not None else "/".join(f"{c}[{k}]" if k is not None else c for c, k in identity)
+    parts = [rule_id, path, steps]
     if case:
         parts.append(f"case{case}")
     if notice:

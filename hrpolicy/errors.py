@@ -6,6 +6,32 @@ the CLI exit 2. Anything else is a bug: the CLI prints a traceback and asks for 
 
 from __future__ import annotations
 
+import re
+
+# Control characters, line/paragraph separators, bidirectional overrides and BOMs: anything that could
+# start a new line (a forged GitHub workflow command), move the terminal cursor or reorder text.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def one_line(text: object, limit: int | None = None) -> str:
+    """Text that is safe to print on one line: unsafe characters become ``?``; optionally truncated."""
+    shown = _UNSAFE.sub("?", str(text))
+    if limit is not None and len(shown) > limit:
+        shown = shown[: limit - 1] + "…"
+    return shown
+
+
+def where(path: str | None, line: int | None = None, column: int | None = None) -> str:
+    """``path:line:col`` with whatever parts are known ('' when there is no path)."""
+    if path is None:
+        return ""
+    text = one_line(path)
+    if line is not None:
+        text += f":{line}"
+        if column is not None:
+            text += f":{column}"
+    return text
+
 
 class HrpolicyError(Exception):
     """A problem the user can fix: bad input, bad usage. One line, exit 2."""
@@ -20,15 +46,8 @@ class HrpolicyError(Exception):
         self.column = column
 
     def __str__(self) -> str:
-        where = ""
-        if self.path is not None:
-            where = self.path
-            if self.line is not None:
-                where += f":{self.line}"
-                if self.column is not None:
-                    where += f":{self.column}"
-            where += ": "
-        return where + self.message
+        place = where(self.path, self.line, self.column)
+        return (f"{place}: " if place else "") + one_line(self.message)
 
 
 class ManifestError(HrpolicyError):

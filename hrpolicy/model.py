@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -115,12 +115,9 @@ class ErrorRecord:
     column: int | None = None
 
     def __str__(self) -> str:
-        where = self.path
-        if self.line is not None:
-            where += f":{self.line}"
-            if self.column is not None:
-                where += f":{self.column}"
-        return f"{where}: {self.message}"
+        from hrpolicy.errors import one_line, where
+
+        return f"{where(self.path, self.line, self.column)}: {one_line(self.message)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,18 +139,19 @@ class RunResult:
     results: tuple[ManifestResult, ...]
     errors: tuple[ErrorRecord, ...] = ()
     fail_on: str = "high"
+    #: Manifest files the run tried (evaluated or rejected); rule-pack errors are not manifests.
+    manifests: int = 0
 
     def findings(self) -> list[Finding]:
         return [f for r in self.results for f in r.findings]
 
     def by_severity(self) -> dict[str, int]:
-        """Counts of findings that count (not waived), by severity, most severe first; zeros left out."""
-        counts: dict[str, int] = {}
-        for sev in (*SEVERITIES, NOTICE):
-            n = sum(1 for f in self.findings() if f.severity == sev and not f.waived)
-            if n:
-                counts[sev] = n
-        return counts
+        """Findings that count (not waived, not notices) by severity, most severe first; zeros left out."""
+        tally: dict[str, int] = {}
+        for f in self.findings():
+            if f.counts:
+                tally[f.severity] = tally.get(f.severity, 0) + 1
+        return {sev: tally[sev] for sev in SEVERITIES if sev in tally}
 
     @property
     def exit_code(self) -> int:
@@ -224,21 +222,12 @@ class OutputFormat:
     suffix: str = ".txt"
 
 
-@dataclass(frozen=True, slots=True)
-class CountryDataSource:
-    """A country data file (the embedded default, or an override in a rules directory)."""
-
-    path: str
-    data: Mapping[str, Any] = field(default_factory=dict)
-
-
 __all__ = [
     "FAIL_ON_CHOICES",
     "NOTICE",
     "SEVERITIES",
     "SEVERITY_RANK",
     "AppliedWaiver",
-    "CountryDataSource",
     "ErrorRecord",
     "EvalContext",
     "ExitCode",

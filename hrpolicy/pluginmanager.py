@@ -12,6 +12,7 @@ environment, keyed by the names and modification times of the ``*.dist-info`` di
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import json
@@ -24,8 +25,9 @@ from typing import Any
 import pluggy
 
 from hrpolicy import hookspecs
-from hrpolicy.cache import cache_dir, write_atomic
+from hrpolicy.cache import cache_dir
 from hrpolicy.errors import UsageError
+from hrpolicy.files import write_atomic
 from hrpolicy.model import ManifestLoader, Operator, OutputFormat
 
 GROUP = "hrpolicy"
@@ -101,13 +103,14 @@ def entry_points(group: str = GROUP) -> list[tuple[str, str]]:
             cached = json.loads(cache.read_text("utf-8"))
             if cached.get("key") == key:
                 return [(str(n), str(v)) for n, v in cached["entry_points"]]
-        except (OSError, ValueError, KeyError, TypeError):
+        except Exception:
             pass
     import importlib.metadata
 
     found = sorted((ep.name, ep.value) for ep in importlib.metadata.entry_points(group=group))
     if key is not None and cache is not None:
-        write_atomic(cache, json.dumps({"key": key, "entry_points": found}).encode())
+        with contextlib.suppress(OSError):
+            write_atomic(cache, json.dumps({"key": key, "entry_points": found}).encode(), private=True)
     return found
 
 

@@ -15,21 +15,19 @@ from hrpolicy.compiler import (
     GLOBAL_VARS,
     MANIFEST_VARS,
     Getter,
+    Predicates,
     Scope,
     Test,
     compile_condition,
     compile_source,
-    compile_template,
     compile_value,
 )
 from hrpolicy.errors import HrpolicyError, RuleError
 from hrpolicy.model import SEVERITIES, Operator, Reference, RuleInfo
+from hrpolicy.templates import compile_template
 from hrpolicy.yaml import Document, load_file, pointer_join
 
 SPECIAL_FILES = frozenset({"country-data.yaml", "waivers.yaml"})
-#: Names a ``let`` cannot take: the built-in variables and the ``$lists``/``$values``/``$patterns`` heads.
-RESERVED_NAMES = GLOBAL_VARS | {"lists", "values", "patterns"}
-LANGUAGE_VERSION = 1
 
 
 class Body(NamedTuple):
@@ -63,9 +61,6 @@ class RulePack(NamedTuple):
     def infos(self) -> tuple[RuleInfo, ...]:
         return tuple(r.info for r in self.rules)
 
-    def rule(self, rule_id: str) -> CompiledRule | None:
-        return next((r for r in self.rules if r.info.id == rule_id), None)
-
 
 def rule_files(dirs: Sequence[Path]) -> list[Path]:
     files: list[Path] = []
@@ -79,11 +74,6 @@ def rule_files(dirs: Sequence[Path]) -> list[Path]:
 def load_pack(dirs: Sequence[Path], operators: Mapping[str, Operator]) -> RulePack:
     """Read, validate and compile the rule files of ``dirs``; :class:`RuleError` at the first problem."""
     docs = [load_checked(p, "rules", RuleError) for p in rule_files(dirs)]
-    for doc in docs:
-        if doc.data.get("language_version", LANGUAGE_VERSION) != LANGUAGE_VERSION:
-            raise RuleError(
-                f"language_version must be {LANGUAGE_VERSION}", doc.path, *doc.position("/language_version")
-            )
     return _compile_pack(docs, operators, tuple(dirs))
 
 
@@ -122,7 +112,11 @@ def _compile_pack(
     seen: dict[str, str] = {}
     for doc in docs:
         for kind, specs in (doc.data.get("define") or {}).items():
+            if kind.startswith("x-"):
+                continue
             for name, spec in specs.items():
+                if name.startswith("x-"):
+                    continue
                 ptr = f"/define/{kind}/{name}"
                 if name in seen:
                     raise RuleError(
@@ -132,52 +126,29 @@ def _compile_pack(
                 if kind == "lists":
                     lists[name] = spec
                 elif kind == "patterns":
-                    scope = _scope(doc, operators, lists, patterns, frozenset(), {})
-                    compiled = operators["matches"].prepare
+                    prepare = operators["matches"].prepare
                     try:
-                        patterns[name] = compiled(spec) if compiled else spec
+                        patterns[name] = prepare(spec) if prepare else spec
                     except ValueError as exc:
-                        raise scope.error(ptr, str(exc)) from None
+                        raise RuleError(str(exc), doc.path, *doc.position(ptr)) from None
                 elif kind == "values":
                     value_specs[name] = (doc, spec)
-                else:
+                elif kind == "predicates":
                     predicate_specs[name] = (doc, spec)
 
     value_names = frozenset(value_specs)
-    predicates: dict[str, Callable[[], Test]] = {}
-    building: set[str] = set()
-    built: dict[str, Test] = {}
 
-    def predicate_factory(name: str) -> Callable[[], Test]:
-        def make() -> Test:
-            if name in built:
-                return built[name]
-            doc, spec = predicate_specs[name]
-            ptr = f"/define/predicates/{name}"
-            if name in building:
-                raise RuleError(f"predicate {name!r} uses itself", doc.path, *doc.position(ptr))
-            building.add(name)
-            try:
-                test = compile_condition(
-                    spec, ptr, _scope(doc, operators, lists, patterns, value_names, predicates)
-                )
-            finally:
-                building.discard(name)
-            built[name] = test
-            return test
+    def scope_for(doc: Document, names: frozenset[str] = GLOBAL_VARS) -> Scope:
+        return Scope(doc, operators, lists, patterns, value_names, predicates, names)
 
-        return make
-
+    predicates = Predicates(predicate_specs, scope_for)
     for name in predicate_specs:
-        predicates[name] = predicate_factory(name)
-    for make in predicates.values():
-        make()
-
-    values: dict[str, Getter] = {}
-    for name, (doc, spec) in value_specs.items():
-        scope = _scope(doc, operators, lists, patterns, value_names, predicates, names=MANIFEST_VARS)
-        values[name] = compile_value(spec, f"/define/values/{name}", scope)[0]
-
+        predicates.compile(name, GLOBAL_VARS)  # every predicate compiles, used or not
+    _check_value_cycles(value_specs, predicate_specs)
+    values = {
+        name: compile_value(spec, f"/define/values/{name}", scope_for(doc, MANIFEST_VARS))[0]
+        for name, (doc, spec) in value_specs.items()
+    }
     rules: list[CompiledRule] = []
     ids: dict[str, str] = {}
     for doc in docs:
@@ -189,22 +160,50 @@ def _compile_pack(
                     f"rule id {rid} is already used at {ids[rid]}", doc.path, *doc.position(ptr + "/id")
                 )
             ids[rid] = f"{doc.path}:{doc.position(ptr)[0]}"
-            scope = _scope(doc, operators, lists, patterns, value_names, predicates)
-            rules.append(_compile_rule(spec, ptr, scope))
+            rules.append(_compile_rule(spec, ptr, scope_for(doc)))
     return RulePack(tuple(rules), values, dirs)
 
 
-def _scope(
-    doc: Document,
-    operators: Mapping[str, Operator],
-    lists: Mapping[str, Any],
-    patterns: Mapping[str, Any],
-    value_names: frozenset[str],
-    predicates: Mapping[str, Callable[[], Test]],
-    names: frozenset[str] | None = None,
-) -> Scope:
-    scope = Scope(doc, operators, lists, patterns, value_names, predicates)
-    return scope if names is None else Scope(doc, operators, lists, patterns, value_names, predicates, names)
+def _check_value_cycles(
+    values: Mapping[str, tuple[Document, Any]], predicates: Mapping[str, tuple[Document, Any]]
+) -> None:
+    """A value that needs itself (directly, or through other values or predicates) is a compile error."""
+
+    def refs(node: Any, seen_predicates: set[str]) -> set[str]:
+        found: set[str] = set()
+        if isinstance(node, str) and node.startswith("$values."):
+            found.add(node.split(".")[1])
+        elif isinstance(node, dict):
+            for key, sub in node.items():
+                found |= refs(key, seen_predicates) | refs(sub, seen_predicates)
+                if key == "use":
+                    for name in sub if isinstance(sub, list) else [sub]:
+                        if isinstance(name, str) and name in predicates and name not in seen_predicates:
+                            seen_predicates.add(name)
+                            found |= refs(predicates[name][1], seen_predicates)
+        elif isinstance(node, list):
+            for sub in node:
+                found |= refs(sub, seen_predicates)
+        return found
+
+    graph = {name: refs(spec, set()) for name, (_, spec) in values.items()}
+    done: set[str] = set()
+
+    def visit(name: str, path: list[str]) -> None:
+        if name in path:
+            doc = values[path[0]][0]
+            cycle = " -> ".join([*path[path.index(name) :], name])
+            raise RuleError(
+                f"values need each other: {cycle}", doc.path, *doc.position(f"/define/values/{path[0]}")
+            )
+        if name in done or name not in graph:
+            return
+        for dep in sorted(graph[name]):
+            visit(dep, [*path, name])
+        done.add(name)
+
+    for name in sorted(graph):
+        visit(name, [])
 
 
 def _compile_rule(spec: Mapping[str, Any], ptr: str, sc: Scope) -> CompiledRule:
@@ -251,14 +250,12 @@ def _compile_body(spec: Mapping[str, Any], ptr: str, sc: Scope, redact: bool) ->
         if isinstance(each, str) and not each.startswith("$"):
             source_pointer = "".join(pointer_join("", p) for p in each.split("."))
     lets: dict[str, Getter] = {}
-    scope = Scope(sc.doc, sc.operators, sc.lists, sc.patterns, sc.value_names, sc.predicates, sc.names, lets)
+    scope = sc.derive(lets=lets)
     country = (
         compile_value(spec["country"], pointer_join(ptr, "country"), scope)[0] if "country" in spec else None
     )
     for name, value_spec in (spec.get("let") or {}).items():
-        if name in RESERVED_NAMES:
-            # A let named like a built-in would be silently ignored (the engine binds $country per item).
-            raise sc.error(f"{ptr}/let/{name}", f"let name {name!r} is taken by ${name}; choose another name")
+        scope.binding(name, f"{ptr}/let/{name}")
         lets[name] = compile_value(value_spec, f"{ptr}/let/{name}", scope)[0]
     when = compile_condition(spec["when"], pointer_join(ptr, "when"), scope) if "when" in spec else None
     require = (

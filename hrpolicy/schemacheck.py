@@ -545,9 +545,31 @@ def _escape(name: Any) -> str:
     return str(name).replace("~", "~0").replace("/", "~1")
 
 
+def _ecma_anchors(pattern: str) -> str:
+    """JSON Schema patterns are ECMA-262: ``$`` (no multiline flag) matches only at the very end. Python's
+    ``$`` also matches before a final newline, which would let ``"acme\\n"`` pass ``^[a-z]+$`` and reach
+    a report as two lines. Rewrite ``$`` outside character classes as ``\\Z``."""
+    out: list[str] = []
+    escaped = in_class = False
+    for ch in pattern:
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch == "[":
+            in_class = True
+        elif ch == "]":
+            in_class = False
+        elif ch == "$" and not in_class:
+            out.append("\\Z")
+            continue
+        out.append(ch)
+    return "".join(out)
+
+
 def _regex(pattern: Any, at: str) -> re.Pattern[str]:
     try:
-        return re.compile(pattern)
+        return re.compile(_ecma_anchors(pattern) if isinstance(pattern, str) else pattern)
     except (re.error, TypeError) as error:
         raise ValueError(f"invalid regular expression {pattern!r} ({error}) at {at}") from None
 

@@ -39,8 +39,11 @@ class Session:
         self.pack: RulePack = load_pack(dirs, self.plugins.operators())
         self.rules = {r.info.id: r.info for r in self.pack.rules}
         self.countries = CountryTable(self._country_data(dirs), self.plugins.country_facts)
-        self.central: list[Waiver] = load_central(self._special_docs(dirs, "waivers.yaml", "waivers"))
-        self.central_errors = check_waivers(self.central, self.rules)
+        central = load_central(self._special_docs(dirs, "waivers.yaml", "waivers"))
+        self.central_errors = check_waivers(central, self.rules)
+        # A central waiver in error (unknown or non-waivable rule) is reported and never applied.
+        bad = {(e.path, e.line) for e in self.central_errors}
+        self.central: list[Waiver] = [w for w in central if (w.location.path, w.location.line) not in bad]
         self.loaders: dict[str, ManifestLoader] = self.plugins.manifest_loaders()
 
     def _special_docs(self, dirs: Sequence[Path], name: str, schema: str) -> list[Document]:
@@ -109,6 +112,8 @@ class Session:
         """The manifest as it was at git ``ref`` (an empty manifest when it did not exist there)."""
         import subprocess
 
+        if ref.startswith("-") or not ref.strip():
+            raise UsageError(f"--base: {ref!r} is not a git ref")
         where = path.resolve().parent
         try:
             top = subprocess.run(

@@ -106,6 +106,8 @@ def apply_waivers(
     """Final findings for one manifest: waived / expired-waiver annotations, waiver notices; sorted."""
     used: set[int] = set()
     findings: list[Finding] = []
+    product = doc.data.get("product") if isinstance(doc.data, dict) else None
+    owner = product.get("id") if isinstance(product, dict) else path
     for r in raw:
         matches = [i for i, w in enumerate(waivers) if w.covers(r)] if not r.notice else []
         used.update(matches)
@@ -141,7 +143,9 @@ def apply_waivers(
             kind = "unused"
             note = f"waiver for {w.rule} matches no finding; remove it"
         if note:
-            key = f"{w.rule}\0{path}\0{w.location.pointer}\0waiver-{kind}"
+            # Identified by what the waiver says, not where it sits, so reordering waivers changes nothing.
+            scope = sorted((k, sorted(v)) for k, v in (w.scope or {}).items())
+            key = f"{w.rule}\0{owner}\0{scope}\0{w.ticket}\0{w.expires}\0waiver-{kind}"
             fingerprint = hashlib.sha256(key.encode()).hexdigest()[:32]
             loc = w.location
             findings.append(

@@ -93,7 +93,7 @@ def _date_test(check: Callable[[datetime.date, int, datetime.date], bool]) -> Ca
             return False
         try:
             return check(d, arg, ctx.today)
-        except OverflowError:
+        except (OverflowError, ValueError):  # beyond the calendar's range: never true
             return False
 
     return test
@@ -143,28 +143,29 @@ def _matches_any(value: Any, patterns: Any, ctx: EvalContext) -> bool:
 def _eq(value: Any, arg: Any, ctx: EvalContext | None = None) -> bool:
     if isinstance(value, datetime.date) or isinstance(arg, datetime.date):
         return as_date(value) == as_date(arg) is not None
+    if value is None:
+        return False  # a missing value equals nothing, not even another missing value
     # True == 1 in Python; in a rule, true and 1 are different answers.
     return bool(value == arg) and isinstance(value, bool) == isinstance(arg, bool)
 
 
 def _in(value: Any, arg: Any, ctx: EvalContext) -> bool:
-    try:
-        return value is not None and value in arg
-    except TypeError:
-        return False
+    return value is not None and _member(value, arg)
 
 
 def _contains(value: Any, arg: Any, ctx: EvalContext) -> bool:
     if isinstance(value, list):
-        return arg in value
+        return _member(arg, value)
     if isinstance(value, str) and isinstance(arg, str):
         return arg in value
     return False
 
 
 def _member(element: Any, collection: Any) -> bool:
-    """``element in collection``, where an unhashable element (a mapping or list from the manifest) is
-    simply not in a prepared frozenset instead of raising."""
+    """``element in collection`` with rule equality: ``true`` is not ``1`` (Python says it is), and an
+    unhashable element (a mapping or list from the manifest) is simply not in a prepared frozenset."""
+    if isinstance(element, bool) or (type(element) in (int, float) and element in (0, 1)):
+        return any(_eq(element, c) for c in collection)
     try:
         return element in collection
     except TypeError:
@@ -176,7 +177,7 @@ def _contains_any(value: Any, arg: Any, ctx: EvalContext) -> bool:
 
 
 def _contains_all(value: Any, arg: Any, ctx: EvalContext) -> bool:
-    return isinstance(value, list) and all(a in value for a in arg)
+    return isinstance(value, list) and all(_member(a, value) for a in arg)
 
 
 def _subset_of(value: Any, arg: Any, ctx: EvalContext) -> bool:

@@ -52,8 +52,8 @@ def report(result: RunResult) -> dict[str, Any]:
         ],
         "errors": [{"path": e.path, "line": e.line, "message": e.message} for e in result.errors],
         "summary": {
-            "manifests": len(result.results) + len({e.path for e in result.errors}),
-            "findings": sum(1 for f in findings if not f.waived),
+            "manifests": result.manifests,
+            "findings": sum(1 for f in findings if f.counts),
             "waived": sum(1 for f in findings if f.waived),
             "by_severity": result.by_severity(),
             "exit_code": result.exit_code,

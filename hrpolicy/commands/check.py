@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime
+import io
 import os
 import sys
-import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO
@@ -103,24 +103,16 @@ def evaluate_all(
         yield from pool.map(_check_in_worker, paths, chunksize=max(1, min(256, len(paths) // (jobs * 8))))
 
 
-def write_atomic(path: str, write: object) -> None:
-    """Write a report via a temporary file and a rename; a path that cannot be written is a usage error."""
-    target = Path(path)
+def write_report(path: str, fmt: OutputFormat, result: RunResult, options: OutputOptions) -> None:
+    """Render a report and write it atomically; a path that cannot be written is a usage error."""
+    from hrpolicy.files import write_atomic
+
+    buffer = io.StringIO()
+    fmt.write(result, buffer, options)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        write_atomic(Path(path), buffer.getvalue().encode("utf-8"))
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            write(fh)  # type: ignore[operator]
-        os.replace(tmp, target)
-    except OSError as exc:
-        os.unlink(tmp)
-        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 def run(
@@ -159,13 +151,30 @@ def run(
             if n == len(files):
                 err.write("\n")
             err.flush()
-    result = RunResult(__version__, session.pack.infos, config.today, tuple(results), tuple(errors), fail_on)
+    result = RunResult(
+        __version__, session.pack.infos, config.today, tuple(results), tuple(errors), fail_on, len(files)
+    )
     for e in errors:
         err.write(f"{e}\n")
     color = out.isatty() and not os.environ.get("NO_COLOR")
     for fmt, target in outputs:
+        if target is not None:
+            write_report(target, fmt, result, OutputOptions(verbose=verbose))
+    for fmt, target in outputs:
         if target is None:
-            fmt.write(result, out, OutputOptions(color=color, verbose=verbose))
-        else:
-            write_atomic(target, lambda fh, fmt=fmt: fmt.write(result, fh, OutputOptions(verbose=verbose)))
+            try:
+                fmt.write(result, out, OutputOptions(color=color, verbose=verbose))
+                out.flush()
+            except BrokenPipeError:
+                # The reader (`| head`) went away: the verdict still stands, and the exit code says it.
+                _silence(out)
     return result.exit_code
+
+
+def _silence(stream: IO[str]) -> None:
+    """Point a closed pipe at /dev/null so the interpreter's final flush does not complain."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import IO
 
 from hrpolicy.errors import UsageError
+from hrpolicy.files import write_atomic
 
 STARTER = Path(__file__).resolve().parent.parent / "data" / "starter.yaml"
 
@@ -19,7 +20,7 @@ def run(path: str, *, force: bool, stdout: IO[str]) -> int:
         stdout.write(text)
         return 0
     try:
-        target.write_text(text, encoding="utf-8")
+        write_atomic(target, text.encode("utf-8"), make_parents=False)
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
     stdout.write(f"wrote {path}: fill in product, markets and assessments, then run 'hrpolicy check'\n")

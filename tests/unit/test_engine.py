@@ -107,11 +107,19 @@ def test_fingerprints_survive_moved_lines_and_reordering(builtin: Harness) -> No
     assert fingerprints(shuffled) == base
 
 
-def test_fingerprints_differ_by_rule_manifest_and_item(builtin: Harness) -> None:
-    a = builtin.check(manifest(MARKETS), slot="fp-a")
-    b = builtin.check(manifest(MARKETS), slot="fp-b")  # same content, another file
+def test_fingerprints_differ_by_rule_product_and_item(builtin: Harness) -> None:
+    a = builtin.check(manifest(MARKETS, product="a"), slot="fp-a")
+    b = builtin.check(manifest(MARKETS, product="b"), slot="fp-b")  # same content, another product
     assert set(fingerprints(a).values()).isdisjoint(fingerprints(b).values())
     assert len({f.fingerprint for f in a.findings}) == len(a.findings)
+
+
+def test_fingerprints_follow_the_product_not_the_file_path(builtin: Harness) -> None:
+    # The same product checked from another folder (or after the manifest moved) keeps its fingerprints,
+    # so baselines and code-scanning alerts survive a different working directory.
+    a = builtin.check(manifest(MARKETS), slot="fp-here")
+    b = builtin.check(manifest(MARKETS), slot="fp-moved/deeper")
+    assert fingerprints(a) == fingerprints(b)
 
 
 def test_fingerprints_do_not_depend_on_messages(tmp_path: Path) -> None:

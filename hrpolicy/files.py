@@ -1,0 +1,34 @@
+"""Writing files without ever leaving a half-written one: reports, caches, ``init``."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+
+def write_atomic(path: Path, data: bytes, *, private: bool = False, make_parents: bool = True) -> None:
+    """Write ``data`` to a temporary file beside ``path`` and rename it over ``path``. Raises OSError.
+
+    The file gets the usual permissions (0666 less the umask) unless ``private`` (cache files: 0600).
+    """
+    if make_parents:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        if not private:
+            os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

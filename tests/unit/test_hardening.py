@@ -1,0 +1,257 @@
+"""Regressions for problems found in review: rule-language edge cases, output injection, caches, pipes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from helpers import HRPOLICY, REPO, Harness, manifest, rule, rule_file, run_cli, write_pack
+
+from hrpolicy.cache import cached_document
+from hrpolicy.errors import RuleError
+from hrpolicy.yaml import load_file
+
+TWO_MARKETS = """
+markets:
+  - {country: VN, status: launched}
+  - {country: DE, status: launched}
+"""
+
+
+def harness(tmp_path: Path, body: str, define: str = "", meta: str = "") -> Harness:
+    return Harness(tmp_path, {"t.yaml": rule_file(rule("HRDD-TST-001", body, meta=meta), define=define)})
+
+
+def compile_error(tmp_path: Path, body: str, define: str = "") -> RuleError:
+    with pytest.raises(RuleError) as info:
+        harness(tmp_path, body, define)
+    return info.value
+
+
+def test_a_let_first_used_inside_a_quantifier_still_reads_the_item(tmp_path: Path) -> None:
+    h = harness(
+        tmp_path,
+        """
+        for_each: markets
+        let: {live: {if: {status: {equals: launched}}, then: yes, else: no}}
+        require: {any: {in: assessments, where: {id: {equals: $live}}}}
+        message: "{item.country} {live}"
+        """,
+    )
+    found = h.findings(
+        manifest(TWO_MARKETS + "assessments: [{id: x, type: hria, date: 2026-01-01, status: draft}]")
+    )
+    assert [f.message for f in found] == ["VN yes", "DE yes"]
+
+
+def test_a_value_cannot_read_the_item_country_through_a_predicate(tmp_path: Path) -> None:
+    err = compile_error(
+        tmp_path,
+        "when: {$values.risky: {equals: true}}\nmessage: x",
+        define="""
+        predicates: {high: {$country.tier: {equals: high}}}
+        values: {risky: {if: {use: high}, then: true, else: false}}
+        """,
+    )
+    assert "unknown reference $country" in err.message
+
+
+def test_values_that_need_each_other_are_a_compile_error(tmp_path: Path) -> None:
+    err = compile_error(
+        tmp_path,
+        "when: {$values.a: {present: true}}\nmessage: x",
+        define="values: {a: {if: {$values.b: {present: true}}, then: 1, else: 2}, b: $values.a}",
+    )
+    assert "values need each other: a -> b -> a" in err.message
+    assert err.line is not None
+
+
+@pytest.mark.parametrize("name", ["manifest", "item", "country", "values", "m"])
+def test_as_names_cannot_hide_built_ins_or_outer_names(tmp_path: Path, name: str) -> None:
+    body = f"""
+    when:
+      any:
+        in: markets
+        as: m
+        where:
+          any: {{in: markets, as: {name}, where: {{status: {{present: true}}}}}}
+    message: x
+    """
+    assert "already taken" in compile_error(tmp_path, body).message
+
+
+def test_x_keys_in_define_are_ignored(tmp_path: Path) -> None:
+    h = harness(
+        tmp_path,
+        "for_each: markets\nwhen: {status: {in: $lists.live}}\nmessage: x",
+        define="x-notes: {owner: policy team}\nlists: {live: [launched], x-todo: [beta]}",
+    )
+    assert len(h.findings(manifest(TWO_MARKETS))) == 2
+
+
+def test_a_country_list_is_flattened_before_the_riskiest_is_chosen(tmp_path: Path) -> None:
+    h = harness(
+        tmp_path,
+        """
+        for_each: assessments
+        country: [$item.scope.markets, DE]
+        when: {status: {present: true}}
+        message: "{country.code}"
+        """,
+    )
+    body = "assessments: [{id: a, type: hria, date: 2026-01-01, status: draft, scope: {markets: [VN]}}]"
+    assert [f.message for f in h.findings(manifest(body))] == ["VN"]
+
+
+def test_literal_arguments_are_prepared_at_compile_time(tmp_path: Path) -> None:
+    err = compile_error(tmp_path, "when: {product.name: {matches: {literal: '(a'}}}\nmessage: x")
+    assert "RE2 rejects" in err.message
+
+
+def test_missing_equals_missing_is_false(tmp_path: Path) -> None:
+    h = harness(tmp_path, "for_each: markets\nwhen: {context: {equals: $item.launch_date}}\nmessage: x")
+    assert h.findings(manifest(TWO_MARKETS)) == []
+
+
+def test_true_is_not_one_in_membership(tmp_path: Path) -> None:
+    h = harness(tmp_path, "for_each: data_stores\nwhen: {encryption.at_rest: {in: [1]}}\nmessage: x")
+    body = "data_stores: [{id: s, country: DE, encryption: {at_rest: true}}]"
+    assert h.findings(manifest(body)) == []
+
+
+def test_huge_month_counts_are_simply_false(tmp_path: Path) -> None:
+    h = harness(tmp_path, "for_each: markets\nwhen: {launch_date: {older_than_months: 30000}}\nmessage: x")
+    assert h.findings(manifest("markets: [{country: DE, status: launched, launch_date: 2020-01-01}]")) == []
+
+
+def test_redacting_rules_never_show_item_data_through_lets_or_the_manifest(tmp_path: Path) -> None:
+    h = harness(
+        tmp_path,
+        """
+        for_each: {strings_under: [assessments]}
+        let: {hit: $item}
+        when: {$item: {matches: '@'}}
+        message: "{hit} {item} {manifest.product.name} in {country.name}"
+        """,
+        meta="redact: true",
+    )
+    body = (
+        "markets: [{country: VN, status: planned}]\n"
+        "assessments: [{id: a, type: hria, date: 2026-01-01, status: draft, approver: {role: x@y.org}}]"
+    )
+    (finding,) = h.findings(manifest(body))
+    assert "x@y.org" not in finding.message
+    assert finding.message == "[redacted] [redacted] [redacted] in Vietnam"
+
+
+def test_central_waivers_in_error_are_not_applied(tmp_path: Path) -> None:
+    files = {
+        "t.yaml": rule_file(
+            rule(
+                "HRDD-TST-001",
+                "for_each: markets\nwhen: {status: {present: true}}\nmessage: x",
+                meta="waivable: false",
+            )
+        ),
+        "waivers.yaml": "waivers:\n  - {rule: HRDD-TST-001, reason: r, approver: {role: gc}, expires: 2027-01-01}\n",
+    }
+    h = Harness(tmp_path, files)
+    assert h.session.central_errors and "cannot be waived" in h.session.central_errors[0].message
+    assert all(not f.waived for f in h.findings(manifest(TWO_MARKETS)))
+
+
+def test_a_trailing_newline_does_not_satisfy_an_anchored_pattern(tmp_path: Path) -> None:
+    h = harness(tmp_path, "when: {product: {present: true}}\nmessage: x")
+    errors = h.errors('schema_version: 1\nproduct: {id: "acme\\n", name: A}\n')
+    assert any("$.product.id" in e.message for e in errors)
+
+
+def test_text_output_never_carries_manifest_control_characters(tmp_path: Path) -> None:
+    text = manifest(
+        TWO_MARKETS
+        + "waivers:\n"
+        + '  - {rule: HRDD-MKT-001, reason: "ok\\n::error file=x,line=1::forged \\u001b[2J \\u202e",'
+        + ' approver: {role: gc}, ticket: "T\\n::warning::x", expires: 2027-01-01}\n'
+    )
+    folder = tmp_path / "evil\n::error file=README.md,line=1::forged"
+    folder.mkdir()
+    (folder / "hrpolicy.yaml").write_text(text, encoding="utf-8")
+    proc = run_cli("check", str(tmp_path), "--today", "2026-11-28", cwd=tmp_path)
+    assert proc.returncode in (0, 1), proc.stderr
+    assert "forged" in proc.stdout  # the text is there, made harmless
+    for line in (proc.stdout + proc.stderr).splitlines():
+        assert not line.lstrip().startswith("::"), line
+    assert "\x1b" not in proc.stdout and "\u202e" not in proc.stdout
+
+
+def test_rule_errors_are_one_line_even_for_keys_with_newlines(tmp_path: Path) -> None:
+    err = compile_error(tmp_path, 'when: {"a\\nb": 1}\nmessage: x')
+    assert "\n" not in str(err)
+
+
+def test_base_refs_that_look_like_options_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "hrpolicy.yaml").write_text(manifest(), encoding="utf-8")
+    proc = run_cli("check", "--today", "2026-11-28", "--base=--output=/tmp/x", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "is not a git ref" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_closed_pipe_keeps_the_verdict(tmp_path: Path) -> None:
+    for i in range(40):
+        folder = tmp_path / f"m{i}"
+        folder.mkdir()
+        (folder / "hrpolicy.yaml").write_text(manifest("markets: [{country: VN, status: planned}]"), "utf-8")
+    proc = subprocess.run(
+        f"'{HRPOLICY}' check --today 2026-11-28 --format json . | head -c 10 >/dev/null; echo ${{PIPESTATUS[0]}}",
+        shell=True,
+        executable="/bin/bash",
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.stdout.strip() == "1", proc.stderr
+    assert "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr
+
+
+def test_reports_get_ordinary_permissions(tmp_path: Path) -> None:
+    (tmp_path / "hrpolicy.yaml").write_text(manifest(), encoding="utf-8")
+    proc = run_cli("check", "--today", "2026-11-28", "--format", "json=out/report.json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    mode = (tmp_path / "out" / "report.json").stat().st_mode & 0o777
+    mask = os.umask(0)
+    os.umask(mask)
+    assert mode == 0o666 & ~mask
+    assert json.loads((tmp_path / "out" / "report.json").read_text())["schema_version"] == 1
+
+
+def test_a_foreign_cache_entry_is_a_miss_not_a_crash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    source = REPO / "rules" / "mkt.yaml"
+    first = cached_document(source, "mkt.yaml", "rules", lambda: load_file(source))
+    entries = list((tmp_path / "cache" / "hrpolicy" / "documents").iterdir())
+    assert len(entries) == 1
+    entries[0].write_bytes(b"\xe9(1, 2)")  # valid marshal of the wrong shape would be as bad as garbage
+    again = cached_document(source, "mkt.yaml", "rules", lambda: load_file(source))
+    assert again.data == first.data
+
+
+def test_a_same_size_rewrite_with_restored_mtime_is_not_served_stale(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    pack = write_pack(
+        tmp_path / "rules",
+        {"t.yaml": rule_file(rule("HRDD-TST-001", "when: {product: {present: true}}\nmessage: x"))},
+    )
+    path = pack / "t.yaml"
+    before = Harness(tmp_path / "a", rule_dirs=[pack]).session.pack.infos[0].severity
+    st = path.stat()
+    path.write_text(path.read_text().replace("severity: high", "severity: low "), encoding="utf-8")
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert path.stat().st_size == st.st_size
+    after = Harness(tmp_path / "b", rule_dirs=[pack]).session.pack.infos[0].severity
+    assert (before, after) == ("high", "low")
