@@ -156,7 +156,9 @@ def test_central_waivers_in_error_are_not_applied(tmp_path: Path) -> None:
                 meta="waivable: false",
             )
         ),
-        "waivers.yaml": "waivers:\n  - {rule: HRDD-TST-001, reason: r, approver: {role: gc}, expires: 2027-01-01}\n",
+        "waivers.yaml": (
+            "waivers:\n  - {rule: HRDD-TST-001, reason: r, approver: {role: gc}, expires: 2027-01-01}\n"
+        ),
     }
     h = Harness(tmp_path, files)
     assert h.session.central_errors and "cannot be waived" in h.session.central_errors[0].message
@@ -205,7 +207,8 @@ def test_a_closed_pipe_keeps_the_verdict(tmp_path: Path) -> None:
         folder.mkdir()
         (folder / "hrpolicy.yaml").write_text(manifest("markets: [{country: VN, status: planned}]"), "utf-8")
     proc = subprocess.run(
-        f"'{HRPOLICY}' check --today 2026-11-28 --format json . | head -c 10 >/dev/null; echo ${{PIPESTATUS[0]}}",
+        f"'{HRPOLICY}' check --today 2026-11-28 --format json . | head -c 10 >/dev/null;"
+        " echo ${PIPESTATUS[0]}",
         shell=True,
         executable="/bin/bash",
         cwd=tmp_path,
