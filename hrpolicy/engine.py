@@ -11,10 +11,10 @@ import hashlib
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
-from hrpolicy.compiler import Ctx, flatten
 from hrpolicy.countries import CountryTable
 from hrpolicy.model import NOTICE, SEVERITY_RANK
 from hrpolicy.rules import Body, CompiledRule, RulePack
+from hrpolicy.scope import Ctx, flatten
 from hrpolicy.yaml import pointer_join
 
 ACTIVE_STATUSES = ("planned", "beta", "launched")

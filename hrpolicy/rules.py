@@ -11,19 +11,10 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from hrpolicy.compiler import (
-    GLOBAL_VARS,
-    MANIFEST_VARS,
-    Getter,
-    Predicates,
-    Scope,
-    Test,
-    compile_condition,
-    compile_source,
-    compile_value,
-)
+from hrpolicy.compiler import compile_condition, compile_source, compile_value
 from hrpolicy.errors import HrpolicyError, RuleError
 from hrpolicy.model import SEVERITIES, Operator, Reference, RuleInfo
+from hrpolicy.scope import GLOBAL_VARS, MANIFEST_VARS, Getter, Predicates, Scope, Test
 from hrpolicy.templates import compile_template
 from hrpolicy.yaml import Document, load_file, pointer_join
 

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 from hrpolicy import hookimpl
-from hrpolicy.compiler import as_date
 from hrpolicy.model import EvalContext, Operator
+from hrpolicy.scope import as_date
 
 
 def _seq(value: Any) -> list[Any]:
