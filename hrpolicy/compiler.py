@@ -70,6 +70,17 @@ def compile_ref(ref: str, ptr: str, sc: Scope) -> tuple[Getter, Any]:
         if not parts or parts[0] not in sc.value_names:
             raise sc.error(ptr, f"unknown value {ref!r}{_hint(parts[:1], sc.value_names)}")
         name = parts[0]
+        if name in sc.item_values:
+
+            def item_value_of(ctx: Ctx) -> Any:
+                # Depends on the item, so computed for it each time, against the item.
+                saved, ctx.cur = ctx.cur, ctx.vars["item"]
+                try:
+                    return ctx.value_defs[name](ctx)
+                finally:
+                    ctx.cur = saved
+
+            return _walk(item_value_of, parts[1:]), _UNSET
 
         def value_of(ctx: Ctx) -> Any:
             v = ctx.values.get(name, _UNSET)

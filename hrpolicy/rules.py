@@ -128,16 +128,20 @@ def _compile_pack(
                     predicate_specs[name] = (doc, spec)
 
     value_names = frozenset(value_specs)
+    item_values = _item_values(value_specs, predicate_specs)
 
     def scope_for(doc: Document, names: frozenset[str] = GLOBAL_VARS) -> Scope:
-        return Scope(doc, operators, lists, patterns, value_names, predicates, names)
+        return Scope(doc, operators, lists, patterns, value_names, predicates, names, None, item_values)
 
     predicates = Predicates(predicate_specs, scope_for)
     for name in predicate_specs:
         predicates.compile(name, GLOBAL_VARS)  # every predicate compiles, used or not
-    _check_value_cycles(value_specs, predicate_specs)
     values = {
-        name: compile_value(spec, f"/define/values/{name}", scope_for(doc, MANIFEST_VARS))[0]
+        name: compile_value(
+            spec,
+            f"/define/values/{name}",
+            scope_for(doc, GLOBAL_VARS if name in item_values else MANIFEST_VARS),
+        )[0]
         for name, (doc, spec) in value_specs.items()
     }
     rules: list[CompiledRule] = []
@@ -155,29 +159,47 @@ def _compile_pack(
     return RulePack(tuple(rules), values, dirs)
 
 
-def _check_value_cycles(
+def _item_values(
     values: Mapping[str, tuple[Document, Any]], predicates: Mapping[str, tuple[Document, Any]]
-) -> None:
-    """A value that needs itself (directly, or through other values or predicates) is a compile error."""
+) -> frozenset[str]:
+    """Which values depend on the item (mention $item or $country, directly or through predicates or
+    other values): those are computed per item, the rest once per manifest. A value needing itself is a
+    compile error."""
 
-    def refs(node: Any, seen_predicates: set[str]) -> set[str]:
+    def scan(node: Any, seen_predicates: set[str]) -> tuple[set[str], bool]:
         found: set[str] = set()
-        if isinstance(node, str) and node.startswith("$values."):
-            found.add(node.split(".")[1])
+        per_item = False
+        if isinstance(node, str) and node.startswith("$"):
+            head = node[1:].split(".", 1)[0]
+            if head == "values" and "." in node:
+                found.add(node.split(".")[1])
+            per_item = head in ("item", "country")
         elif isinstance(node, dict):
             for key, sub in node.items():
-                found |= refs(key, seen_predicates) | refs(sub, seen_predicates)
+                for part in (key, sub):
+                    more, item = scan(part, seen_predicates)
+                    found |= more
+                    per_item |= item
                 if key == "use":
                     for name in sub if isinstance(sub, list) else [sub]:
                         if isinstance(name, str) and name in predicates and name not in seen_predicates:
                             seen_predicates.add(name)
-                            found |= refs(predicates[name][1], seen_predicates)
+                            more, item = scan(predicates[name][1], seen_predicates)
+                            found |= more
+                            per_item |= item
         elif isinstance(node, list):
             for sub in node:
-                found |= refs(sub, seen_predicates)
-        return found
+                more, item = scan(sub, seen_predicates)
+                found |= more
+                per_item |= item
+        return found, per_item
 
-    graph = {name: refs(spec, set()) for name, (_, spec) in values.items()}
+    graph: dict[str, set[str]] = {}
+    direct: set[str] = set()
+    for name, (_, spec) in values.items():
+        graph[name], item = scan(spec, set())
+        if item:
+            direct.add(name)
     done: set[str] = set()
 
     def visit(name: str, path: list[str]) -> None:
@@ -195,6 +217,15 @@ def _check_value_cycles(
 
     for name in sorted(graph):
         visit(name, [])
+    per_item = set(direct)
+    changed = True
+    while changed:  # a value using a per-item value is per item too
+        changed = False
+        for name, deps in graph.items():
+            if name not in per_item and deps & per_item:
+                per_item.add(name)
+                changed = True
+    return frozenset(per_item)
 
 
 def _compile_rule(spec: Mapping[str, Any], ptr: str, sc: Scope) -> CompiledRule:

@@ -104,7 +104,17 @@ class Predicates:
 class Scope:
     """Compile-time environment: where we are (for errors) and which names resolve."""
 
-    __slots__ = ("doc", "lets", "lists", "names", "operators", "patterns", "predicates", "value_names")
+    __slots__ = (
+        "doc",
+        "item_values",
+        "lets",
+        "lists",
+        "names",
+        "operators",
+        "patterns",
+        "predicates",
+        "value_names",
+    )
 
     def __init__(
         self,
@@ -116,8 +126,11 @@ class Scope:
         predicates: Predicates | None,
         names: frozenset[str] = GLOBAL_VARS,
         lets: dict[str, Getter] | None = None,
+        item_values: frozenset[str] = frozenset(),
     ):
         self.doc = doc
+        #: Values that depend on the item ($item, $country): computed per item, never cached per manifest.
+        self.item_values = item_values
         self.operators = operators
         self.lists = lists
         self.patterns = patterns
@@ -140,6 +153,7 @@ class Scope:
             self.predicates,
             self.names if names is None else names,
             self.lets if lets is None else lets,
+            self.item_values,
         )
 
     def with_names(self, *extra: str) -> Scope:

@@ -256,13 +256,30 @@ def test_values_are_computed_once_per_manifest(tmp_path: Path) -> None:
     assert calls == ["p", "q"]  # ... and computed afresh for the next manifest
 
 
-def test_values_cannot_use_item_or_country(tmp_path: Path) -> None:
-    text = rule_file(define="values:\n  bad: {if: {$item.x: {present: true}}, then: 1, else: 2}\n")
-    err = compile_error(tmp_path / "a", {"t.yaml": text})
-    assert "unknown reference $item" in err.message
-    assert_at(err, tmp_path / "a", "t.yaml", text, "{present: true}")
-    text = rule_file(define="values:\n  bad: $country.tier\n")
-    assert "unknown reference $country" in compile_error(tmp_path / "b", {"t.yaml": text}).message
+def test_values_that_mention_the_item_are_computed_per_item(tmp_path: Path) -> None:
+    # A value naming $item or $country (directly, through a predicate or another value) belongs to the
+    # item: it is computed for each item against that item, never cached for the manifest.
+    pack = rule_file(
+        rule(
+            "HRDD-TST-001",
+            """
+            for_each: markets
+            when: {$values.label: {present: true}}
+            message: "{item.country}={country.tier}"
+            """,
+        ),
+        define="""
+        predicates: {risky: {$country.tier: {equals: high}}}
+        values:
+          tier_word: {if: {use: risky}, then: high, else: other}
+          label: {if: {status: {equals: launched}}, then: $values.tier_word, else: planned}
+        """,
+    )
+    h = Harness(tmp_path, {"t.yaml": pack})
+    assert h.session.pack.values.keys() == {"tier_word", "label"}
+    body = "markets:\n  - {country: VN, status: launched}\n  - {country: DE, status: launched}\n"
+    found = h.findings(manifest(body))
+    assert [f.message for f in found] == ["VN=high", "DE=low"]
 
 
 def test_unknown_value(tmp_path: Path) -> None:

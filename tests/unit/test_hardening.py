@@ -47,16 +47,17 @@ def test_a_let_first_used_inside_a_quantifier_still_reads_the_item(tmp_path: Pat
     assert [f.message for f in found] == ["VN yes", "DE yes"]
 
 
-def test_a_value_cannot_read_the_item_country_through_a_predicate(tmp_path: Path) -> None:
-    err = compile_error(
+def test_a_value_reading_the_country_through_a_predicate_follows_each_item(tmp_path: Path) -> None:
+    h = harness(
         tmp_path,
-        "when: {$values.risky: {equals: true}}\nmessage: x",
+        "for_each: markets\nwhen: {$values.risky: {equals: true}}\nmessage: '{item.country}'",
         define="""
         predicates: {high: {$country.tier: {equals: high}}}
         values: {risky: {if: {use: high}, then: true, else: false}}
         """,
     )
-    assert "unknown reference $country" in err.message
+    for order in (TWO_MARKETS, "markets: [{country: DE, status: launched}, {country: VN, status: launched}]"):
+        assert [f.message for f in h.findings(manifest(order))] == ["VN"]
 
 
 def test_values_that_need_each_other_are_a_compile_error(tmp_path: Path) -> None:
