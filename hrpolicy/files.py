@@ -32,3 +32,13 @@ def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
+
+
+def write_report(path: str, text: str) -> None:
+    """A report the user asked for: written atomically (parents created); failure is a usage error."""
+    from hrpolicy.errors import UsageError
+
+    try:
+        write_atomic(Path(path), text.encode("utf-8"))
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None

@@ -74,6 +74,37 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--verbose", "-v", action="store_true", help="also print remediation text")
 
+    rules = sub.add_parser("rules", help="tools for the policy team: test, lint, docs, fmt")
+    rules_sub = rules.add_subparsers(dest="rules_command", metavar="COMMAND", required=True)
+    dirs_help = "rules directories (default: the built-in pack and plugin packs)"
+    rtest = rules_sub.add_parser("test", help="run the rules' test cases (DIR/tests/*.yaml)")
+    rtest.add_argument("dirs", nargs="*", metavar="DIR", help=dirs_help)
+    rtest.add_argument(
+        "--format",
+        action="append",
+        default=[],
+        metavar="NAME[=FILE]",
+        dest="formats",
+        help="text (default), json or junit; repeatable, each to stdout or to FILE",
+    )
+    rtest.add_argument("--no-plugins", action="store_true", help="do not load third-party plugins")
+    lint = rules_sub.add_parser("lint", help="check rule files: schema and semantics, with file:line:col")
+    lint.add_argument("dirs", nargs="*", metavar="DIR", help=dirs_help)
+    lint.add_argument("--format", choices=("text", "json"), default="text")
+    lint.add_argument("--no-plugins", action="store_true", help="do not load third-party plugins")
+    docs = rules_sub.add_parser("docs", help="write a Markdown catalogue of the rules")
+    docs.add_argument("dirs", nargs="*", metavar="DIR", help=dirs_help)
+    docs.add_argument("--output", "-o", metavar="FILE", help="write to FILE (atomically) instead of stdout")
+    docs.add_argument("--no-plugins", action="store_true", help="do not load third-party plugins")
+    fmt = rules_sub.add_parser("fmt", help="normalise rule files, keeping comments and key order")
+    fmt.add_argument("paths", nargs="*", metavar="FILE|DIR", help="rule files, or directories of them")
+    fmt.add_argument("--check", action="store_true", help="exit 1 when a file would change; write nothing")
+
+    explain = sub.add_parser("explain", help="a rule in plain language: what fires it, what clears it")
+    explain.add_argument("rule_id", metavar="RULE-ID")
+    explain.add_argument("--rules", action="append", default=[], metavar="DIR", help=dirs_help)
+    explain.add_argument("--no-plugins", action="store_true", help="do not load third-party plugins")
+
     schema = sub.add_parser("schema", help="print a JSON Schema (for editors and CI)")
     schema.add_argument("name", choices=SCHEMA_NAMES)
 
@@ -113,6 +144,12 @@ def _dispatch(args: argparse.Namespace) -> int:
             autoload=not args.no_plugins,
             verbose=args.verbose,
         )
+    if args.command == "rules":
+        return _dispatch_rules(args)
+    if args.command == "explain":
+        from hrpolicy.commands import explain
+
+        return explain.run(args.rule_id, dirs=args.rules, autoload=not args.no_plugins, stdout=sys.stdout)
     if args.command == "schema":
         from hrpolicy.commands import schema
 
@@ -120,6 +157,25 @@ def _dispatch(args: argparse.Namespace) -> int:
     from hrpolicy.commands import init
 
     return init.run(args.path, force=args.force, stdout=sys.stdout)
+
+
+def _dispatch_rules(args: argparse.Namespace) -> int:
+    if args.rules_command == "fmt":
+        from hrpolicy.commands import rules_fmt
+
+        return rules_fmt.run(args.paths, check=args.check, stdout=sys.stdout, stderr=sys.stderr)
+    autoload = not args.no_plugins
+    if args.rules_command == "test":
+        from hrpolicy.commands import rules_test
+
+        return rules_test.run(args.dirs, formats=args.formats, autoload=autoload, stdout=sys.stdout)
+    if args.rules_command == "lint":
+        from hrpolicy.commands import rules_lint
+
+        return rules_lint.run(args.dirs, fmt=args.format, autoload=autoload, stdout=sys.stdout)
+    from hrpolicy.commands import rules_docs
+
+    return rules_docs.run(args.dirs, output=args.output, autoload=autoload, stdout=sys.stdout)
 
 
 def console_main() -> None:

@@ -47,6 +47,8 @@ class RulePack(NamedTuple):
     rules: tuple[CompiledRule, ...]
     values: Mapping[str, Getter]
     dirs: tuple[Path, ...]
+    #: The ``define`` entries as written, by kind (lists, values, patterns, predicates), for ``explain``.
+    defines: Mapping[str, Mapping[str, Any]] = {}
 
     @property
     def infos(self) -> tuple[RuleInfo, ...]:
@@ -94,10 +96,22 @@ def display_path(path: Path) -> str:
 
 
 def _compile_pack(
-    docs: list[Document], operators: Mapping[str, Operator], dirs: tuple[Path, ...]
+    docs: list[Document],
+    operators: Mapping[str, Operator],
+    dirs: tuple[Path, ...],
+    problems: list[RuleError] | None = None,
+    skip: frozenset[tuple[str, int]] = frozenset(),
 ) -> RulePack:
+    """Compile the pack. With ``problems`` (``rules lint``), collect every error and go on; else raise."""
+
+    def fail(error: RuleError) -> None:
+        if problems is None:
+            raise error
+        problems.append(error)
+
     lists: dict[str, Any] = {}
     patterns: dict[str, Any] = {}
+    pattern_sources: dict[str, str] = {}
     value_specs: dict[str, tuple[Document, Any]] = {}
     predicate_specs: dict[str, tuple[Document, Any]] = {}
     seen: dict[str, str] = {}
@@ -110,9 +124,12 @@ def _compile_pack(
                     continue
                 ptr = f"/define/{kind}/{name}"
                 if name in seen:
-                    raise RuleError(
-                        f"{name!r} is already defined in {seen[name]}", doc.path, *doc.position(ptr)
+                    fail(
+                        RuleError(
+                            f"{name!r} is already defined in {seen[name]}", doc.path, *doc.position(ptr)
+                        )
                     )
+                    continue
                 seen[name] = f"{doc.path}:{doc.position(ptr)[0]}"
                 if kind == "lists":
                     lists[name] = spec
@@ -120,15 +137,20 @@ def _compile_pack(
                     prepare = operators["matches"].prepare
                     try:
                         patterns[name] = prepare(spec) if prepare else spec
+                        pattern_sources[name] = spec
                     except ValueError as exc:
-                        raise RuleError(str(exc), doc.path, *doc.position(ptr)) from None
+                        fail(RuleError(str(exc), doc.path, *doc.position(ptr)))
                 elif kind == "values":
                     value_specs[name] = (doc, spec)
                 elif kind == "predicates":
                     predicate_specs[name] = (doc, spec)
 
     value_names = frozenset(value_specs)
-    item_values = _item_values(value_specs, predicate_specs)
+    try:
+        item_values = _item_values(value_specs, predicate_specs)
+    except RuleError as error:
+        fail(error)
+        item_values = value_names
 
     def scope_for(doc: Document, names: frozenset[str] = GLOBAL_VARS) -> Scope:
         return Scope(doc, operators, lists, patterns, value_names, predicates, names, None, item_values)
@@ -148,15 +170,29 @@ def _compile_pack(
     ids: dict[str, str] = {}
     for doc in docs:
         for i, spec in enumerate(doc.data.get("rules") or []):
+            if (doc.path, i) in skip:
+                continue  # malformed (reported by the schema check): compiling it would only add noise
             ptr = f"/rules/{i}"
             rid = spec["id"]
             if rid in ids:
-                raise RuleError(
-                    f"rule id {rid} is already used at {ids[rid]}", doc.path, *doc.position(ptr + "/id")
+                fail(
+                    RuleError(
+                        f"rule id {rid} is already used at {ids[rid]}", doc.path, *doc.position(ptr + "/id")
+                    )
                 )
+                continue
             ids[rid] = f"{doc.path}:{doc.position(ptr)[0]}"
-            rules.append(_compile_rule(spec, ptr, scope_for(doc)))
-    return RulePack(tuple(rules), values, dirs)
+            try:
+                rules.append(_compile_rule(spec, ptr, scope_for(doc)))
+            except RuleError as error:
+                fail(error)
+    defines = {
+        "lists": lists,
+        "values": {n: spec for n, (_, spec) in value_specs.items()},
+        "patterns": pattern_sources,
+        "predicates": {n: spec for n, (_, spec) in predicate_specs.items()},
+    }
+    return RulePack(tuple(rules), values, dirs, defines)
 
 
 def _item_values(

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from hrpolicy.model import ErrorRecord, Finding, ManifestResult
+from hrpolicy.rules import display_path
 from hrpolicy.yaml import Document, load_file
 
 OUTCOMES = ("fail", "pass", "waived")
@@ -72,7 +73,7 @@ def run(
     errors: list[ErrorRecord] = []
     coverage: dict[str, set[str]] = {rid: set() for rid in known}
     for path in files:
-        doc = load_file(path)
+        doc = load_file(path, display=display_path(path))
         spec = doc.data if isinstance(doc.data, dict) else {}
         cases = spec.get("cases")
         if not isinstance(cases, list) or not cases:
@@ -131,7 +132,8 @@ def _run_case(
     if errors:
         return errors
     if "manifest_file" in case:
-        manifest = load_file(path.parent / str(case["manifest_file"]))
+        manifest_path = path.parent / str(case["manifest_file"])
+        manifest = load_file(manifest_path, display=display_path(manifest_path))
     elif isinstance(case.get("manifest"), dict):
         manifest = _sub_document(doc, f"{ptr}/manifest", case["manifest"])
     else:

@@ -29,6 +29,18 @@ class SessionConfig(NamedTuple):
     base_ref: str | None = None
 
 
+def special_docs(dirs: Sequence[Path], name: str, schema: str) -> list[Document]:
+    """``country-data.yaml`` / ``waivers.yaml`` of the rules directories that have one, validated."""
+    return [load_checked(d / name, schema, ManifestError) for d in dirs if (d / name).is_file()]
+
+
+def country_table(plugins: Plugins, dirs: Sequence[Path]) -> CountryTable:
+    """Country facts: plugin data files (the embedded set first), then the rules directories' overrides."""
+    layers = [load_checked(p, "country-data", ManifestError).data for p in plugins.country_data_files()]
+    layers.extend(doc.data for doc in special_docs(dirs, "country-data.yaml", "country-data"))
+    return CountryTable(merge_data(layers), plugins.country_facts)
+
+
 class Session:
     def __init__(self, config: SessionConfig, plugins: Sequence[object] = ()):
         self.config = config
@@ -38,23 +50,13 @@ class Session:
         dirs = [Path(d) for d in config.rule_dirs] or self.plugins.rule_dirs()
         self.pack: RulePack = load_pack(dirs, self.plugins.operators())
         self.rules = {r.info.id: r.info for r in self.pack.rules}
-        self.countries = CountryTable(self._country_data(dirs), self.plugins.country_facts)
-        central = load_central(self._special_docs(dirs, "waivers.yaml", "waivers"))
+        self.countries = country_table(self.plugins, dirs)
+        central = load_central(special_docs(dirs, "waivers.yaml", "waivers"))
         self.central_errors = check_waivers(central, self.rules)
         # A central waiver in error (unknown or non-waivable rule) is reported and never applied.
         bad = {(e.path, e.line) for e in self.central_errors}
         self.central: list[Waiver] = [w for w in central if (w.location.path, w.location.line) not in bad]
         self.loaders: dict[str, ManifestLoader] = self.plugins.manifest_loaders()
-
-    def _special_docs(self, dirs: Sequence[Path], name: str, schema: str) -> list[Document]:
-        return [load_checked(d / name, schema, ManifestError) for d in dirs if (d / name).is_file()]
-
-    def _country_data(self, dirs: Sequence[Path]) -> dict[str, Any]:
-        layers = [
-            load_checked(p, "country-data", ManifestError).data for p in self.plugins.country_data_files()
-        ]
-        layers.extend(doc.data for doc in self._special_docs(dirs, "country-data.yaml", "country-data"))
-        return merge_data(layers)
 
     def load(self, path: Path) -> Document:
         loader = self.loaders.get(path.suffix.lower())

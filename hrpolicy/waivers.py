@@ -9,9 +9,10 @@ unknown rule, or for a rule marked ``waivable: false``, is an error.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import NamedTuple
 
 from hrpolicy.engine import RawFinding
@@ -106,6 +107,7 @@ def apply_waivers(
     """Final findings for one manifest: waived / expired-waiver annotations, waiver notices; sorted."""
     used: set[int] = set()
     findings: list[Finding] = []
+    scrub = _scrubber({r.secret for r in raw if r.secret})
     product = doc.data.get("product") if isinstance(doc.data, dict) else None
     owner = product.get("id") if isinstance(product, dict) else path
     for r in raw:
@@ -116,7 +118,13 @@ def apply_waivers(
             candidates = [waivers[i].applied(today) for i in matches]
             active = [a for a in candidates if a.status == "active"]
             applied = active[0] if active else max(candidates, key=lambda a: a.expires)
-        message = r.message
+            applied = dataclasses.replace(
+                applied,
+                reason=scrub(applied.reason),
+                approver_role=scrub(applied.approver_role),
+                ticket=scrub(applied.ticket) if applied.ticket else None,
+            )
+        message = scrub(r.message)
         if applied is not None and applied.status == "expired":
             message += f" (waiver expired on {applied.expires})"
         line, col = doc.position(r.pointer)
@@ -165,5 +173,18 @@ def product_waivers(waivers: Iterable[Waiver], product: str | None) -> list[Waiv
     return [w for w in waivers if w.applies_to_product(product)]
 
 
-def as_rules(infos: Iterable[RuleInfo]) -> dict[str, RuleInfo]:
-    return {i.id: i for i in infos}
+def _scrubber(secrets: set[str]) -> Callable[[str], str]:
+    """Replace every text a redacting rule found (and its display form) with ``[redacted]``."""
+    if not secrets:
+        return lambda text: text
+    from hrpolicy.templates import REDACTED, display
+
+    needles = sorted({s for s in secrets if s} | {display(s) for s in secrets if s}, key=len, reverse=True)
+
+    def scrub(text: str) -> str:
+        for needle in needles:
+            if needle in text:
+                text = text.replace(needle, REDACTED)
+        return text
+
+    return scrub

@@ -103,16 +103,13 @@ def evaluate_all(
         yield from pool.map(_check_in_worker, paths, chunksize=max(1, min(256, len(paths) // (jobs * 8))))
 
 
-def write_report(path: str, fmt: OutputFormat, result: RunResult, options: OutputOptions) -> None:
+def render_to_file(path: str, fmt: OutputFormat, result: RunResult, options: OutputOptions) -> None:
     """Render a report and write it atomically; a path that cannot be written is a usage error."""
-    from hrpolicy.files import write_atomic
+    from hrpolicy.files import write_report
 
     buffer = io.StringIO()
     fmt.write(result, buffer, options)
-    try:
-        write_atomic(Path(path), buffer.getvalue().encode("utf-8"))
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+    write_report(path, buffer.getvalue())
 
 
 def run(
@@ -159,7 +156,7 @@ def run(
     color = out.isatty() and not os.environ.get("NO_COLOR")
     for fmt, target in outputs:
         if target is not None:
-            write_report(target, fmt, result, OutputOptions(verbose=verbose))
+            render_to_file(target, fmt, result, OutputOptions(verbose=verbose))
     for fmt, target in outputs:
         if target is None:
             try:

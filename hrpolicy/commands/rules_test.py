@@ -1,0 +1,153 @@
+"""``hrpolicy rules test [DIR ...]``: run the rule packs' test cases (``DIR/tests/*.yaml``).
+
+Exit 0 when every expectation holds and every rule has a failing and a passing case; 1 otherwise; 2 when
+a rule file itself is invalid. Results as text (default), JSON or JUnit XML.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import json
+from collections.abc import Callable, Sequence
+from typing import IO, Any
+
+from hrpolicy import __version__, ruletests
+from hrpolicy.errors import UsageError, one_line
+from hrpolicy.files import write_report
+from hrpolicy.model import ErrorRecord, ManifestResult
+from hrpolicy.session import Session, SessionConfig
+from hrpolicy.yaml import Document
+
+Writer = Callable[[ruletests.TestRun, IO[str]], None]
+
+
+def run(dirs: Sequence[str], *, formats: Sequence[str], autoload: bool, stdout: IO[str]) -> int:
+    outputs = _parse_formats(formats)
+    today = datetime.date.today()
+    first = Session(SessionConfig(today=today, rule_dirs=tuple(dirs), autoload=autoload))
+    sessions = {today: first}
+
+    def check(doc: Document, day: datetime.date, base: Any) -> ManifestResult | list[ErrorRecord]:
+        if day not in sessions:
+            sessions[day] = Session(SessionConfig(today=day, rule_dirs=tuple(dirs), autoload=autoload))
+        return sessions[day].check_document(doc, base=base)
+
+    files = ruletests.test_files(first.pack.dirs)
+    if not files:
+        raise UsageError(f"no test files (tests/*.yaml) in {', '.join(str(d) for d in first.pack.dirs)}")
+    result = ruletests.run(files, [r.info.id for r in first.pack.rules], check, today)
+    for writer, target in outputs:
+        if target is None:
+            writer(result, stdout)
+        else:
+            buffer = io.StringIO()
+            writer(result, buffer)
+            write_report(target, buffer.getvalue())
+    return 0 if result.ok else 1
+
+
+def _parse_formats(specs: Sequence[str]) -> list[tuple[Writer, str | None]]:
+    writers: dict[str, Writer] = {"text": write_text_report, "json": write_json, "junit": write_junit}
+    outputs: list[tuple[Writer, str | None]] = []
+    for spec in specs or ["text"]:
+        name, _, target = spec.partition("=")
+        if name not in writers:
+            raise UsageError(f"unknown format {name!r} (available: {', '.join(sorted(writers))})")
+        outputs.append((writers[name], target or None))
+    if sum(1 for _, t in outputs if t is None) > 1:
+        raise UsageError(
+            "only one --format can write to stdout; give the others a file: --format junit=out.xml"
+        )
+    if all(t is not None for _, t in outputs):
+        outputs.append((write_text_report, None))
+    return outputs
+
+
+def coverage_line(result: ruletests.TestRun) -> str:
+    rules = result.coverage
+    failing = sum(1 for seen in rules.values() if "fail" in seen)
+    passing = sum(1 for seen in rules.values() if "pass" in seen)
+    both = sum(1 for seen in rules.values() if {"fail", "pass"} <= seen)
+    return (
+        f"coverage: {both}/{len(rules)} rules tested both ways "
+        f"(failing cases for {failing}, passing cases for {passing})"
+    )
+
+
+def write_text_report(result: ruletests.TestRun, stream: IO[str]) -> None:
+    for r in result.results:
+        if not r.ok:
+            stream.write(
+                f"{one_line(r.file)}:{r.line}: FAIL {r.rule} {one_line(r.case)}: {one_line(r.detail)}\n"
+            )
+    for e in result.errors:
+        stream.write(f"{e}\n")
+    stream.write(coverage_line(result) + "\n")
+    failed = sum(1 for r in result.results if not r.ok)
+    errors = f", {len(result.errors)} errors" if result.errors else ""
+    stream.write(f"{len(result.results) - failed} passed, {failed} failed{errors}\n")
+
+
+def write_json(result: ruletests.TestRun, stream: IO[str]) -> None:
+    report = {
+        "schema_version": 1,
+        "tool": {"name": "hrpolicy", "version": __version__},
+        "results": [r._asdict() for r in result.results],
+        "errors": [{"path": e.path, "line": e.line, "message": e.message} for e in result.errors],
+        "coverage": {rid: sorted(seen) for rid, seen in sorted(result.coverage.items())},
+        "summary": {
+            "expectations": len(result.results),
+            "passed": sum(1 for r in result.results if r.ok),
+            "failed": sum(1 for r in result.results if not r.ok),
+            "errors": len(result.errors),
+            "rules": len(result.coverage),
+            "rules_tested_both_ways": sum(1 for s in result.coverage.values() if {"fail", "pass"} <= s),
+            "ok": result.ok,
+        },
+    }
+    json.dump(report, stream, indent=2, ensure_ascii=False)
+    stream.write("\n")
+
+
+def write_junit(result: ruletests.TestRun, stream: IO[str]) -> None:
+    """One ``testsuite`` per test file, one ``testcase`` per (case, rule) expectation; problems with the
+    test files themselves (and rules without cases) are ``error`` test cases in a suite of their own."""
+    import xml.etree.ElementTree as ET
+
+    root = ET.Element("testsuites", name="hrpolicy rules test")
+    by_file: dict[str, list[ruletests.CaseResult]] = {}
+    for r in result.results:
+        by_file.setdefault(r.file, []).append(r)
+    for file, results in by_file.items():
+        failures = sum(1 for r in results if not r.ok)
+        suite = ET.SubElement(
+            root, "testsuite", name=file, tests=str(len(results)), failures=str(failures), errors="0"
+        )
+        for r in results:
+            case = ET.SubElement(
+                suite,
+                "testcase",
+                classname=r.rule,
+                name=f"{r.case} [{r.outcome}]",
+                file=file,
+                line=str(r.line),
+            )
+            if not r.ok:
+                ET.SubElement(case, "failure", message=r.detail, type="expectation").text = r.detail
+    if result.errors:
+        suite = ET.SubElement(
+            root,
+            "testsuite",
+            name="rule pack",
+            tests=str(len(result.errors)),
+            failures="0",
+            errors=str(len(result.errors)),
+        )
+        for e in result.errors:
+            case = ET.SubElement(suite, "testcase", classname="rules", name=str(e))
+            ET.SubElement(case, "error", message=e.message).text = str(e)
+    ET.indent(root)
+    stream.write('<?xml version="1.0" encoding="utf-8"?>\n')
+    stream.write(ET.tostring(root, encoding="unicode"))
+    stream.write("\n")

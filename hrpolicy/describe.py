@@ -1,0 +1,245 @@
+"""Rules in plain language, for ``hrpolicy explain`` and ``hrpolicy rules docs``.
+
+The text is generated from the rule's logic, the way the compiler reads it: conditions through each
+operator's phrase, references and definitions spelled out (``$lists`` show their members, predicates are
+expanded), quantifiers and value functions in words. It never echoes the YAML.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+from hrpolicy.model import Operator, RuleInfo
+from hrpolicy.rules import Body, CompiledRule, RulePack
+
+AREAS = {
+    "LOC": "Data localisation and government access",
+    "MKT": "Market entry and launch reviews",
+    "EXIT": "Market exit and withdrawal",
+    "TRN": "Transparency",
+    "RISK": "Users most at risk",
+    "MOD": "Content moderation and state actors",
+    "SURV": "Surveillance, lawful intercept, hardware and dual use",
+    "ACQ": "Acquisitions, partners and local presence",
+    "STK": "Stakeholder engagement and confidentiality",
+    "FRESH": "Review freshness and expiry",
+}
+_REFS = {
+    "item": "the item",
+    "manifest": "the manifest",
+    "base": "the base manifest (--base)",
+    "today": "today",
+    "dataset": "the country data set",
+}
+_QUANTIFIERS = {"any": "at least one entry", "all": "every entry", "none": "no entry"}
+
+
+class Explanation(NamedTuple):
+    """A rule's logic in sentences: what it iterates over, when an item is in scope, what clears it."""
+
+    iterates: str
+    judged_by: str
+    cases: list[tuple[str, str, str]]  # (in scope when, cleared by, message) per body
+    severity: str
+
+
+def area(rule_id: str) -> str:
+    group = rule_id.split("-")[1] if rule_id.count("-") >= 2 else rule_id
+    return AREAS.get(group, group)
+
+
+class Describer:
+    def __init__(self, pack: RulePack, operators: Mapping[str, Operator]):
+        self.defines = pack.defines
+        self.operators = operators
+        self._expanding: set[str] = set()
+        self._lets: Mapping[str, Any] = {}
+
+    # ------------------------------------------------------------------------------------------ rules
+
+    def explain(self, rule: CompiledRule) -> Explanation:
+        first = rule.bodies[0]
+        cases = []
+        for b in rule.bodies:
+            self._lets = b.spec.get("let") or {}
+            scope = self.condition(b.spec["when"]) if "when" in b.spec else "always"
+            cleared = (
+                self.condition(b.spec["require"])
+                if "require" in b.spec
+                else "nothing: every item in scope fires"
+            )
+            cases.append((scope, cleared, " ".join(str(b.spec.get("message", "")).split())))
+        self._lets = first.spec.get("let") or {}
+        explanation = Explanation(self.iterates(first), self.judged_by(first), cases, self.severity(rule))
+        self._lets = {}
+        return explanation
+
+    def iterates(self, body: Body) -> str:
+        each = body.spec.get("for_each")
+        if each is None:
+            at = ", ".join(f"`{'.'.join(p)}`" for p in body.at)
+            where = f"; a finding points at the first of {at} present" if at else ""
+            return f"the manifest as a whole{where}"
+        if isinstance(each, dict) and "strings_under" in each:
+            keys = ", ".join(f"`{k}`" for k in each["strings_under"])
+            return f"every text value under {keys}, one at a time"
+        return f"each entry of {self.source(each)}"
+
+    def judged_by(self, body: Body) -> str:
+        if "country" in body.spec:
+            return self.value(body.spec["country"])
+        each = body.spec.get("for_each")
+        if isinstance(each, str) and each in (
+            "markets",
+            "data_stores",
+            "partners",
+            "entities",
+            "sales_reviews",
+        ):
+            return "the entry's own country"
+        return "the entry's own country when it has one, else the riskiest planned, beta or launched market"
+
+    def severity(self, rule: CompiledRule) -> str:
+        info: RuleInfo = rule.info
+        text = info.severity
+        if info.severity_in_high_risk:
+            text += f"; {info.severity_in_high_risk} when that country is in the high tier (FOTN Not Free)"
+        for esc in rule.bodies[0].spec.get("escalate") or []:
+            text += f"; {esc['severity']} when {self.condition(esc['when'])}"
+        return text
+
+    # ------------------------------------------------------------------------------------- conditions
+
+    def condition(self, node: Any) -> str:
+        if not isinstance(node, dict):
+            return repr(node)
+        parts = [self._entry(key, spec) for key, spec in node.items()]
+        return _join(parts, "and")
+
+    def _entry(self, key: str, spec: Any) -> str:
+        if key == "all_of":
+            return "all of: " + "; ".join(f"({self.condition(c)})" for c in spec)
+        if key == "any_of":
+            return "either " + _join([f"({self.condition(c)})" for c in spec], "or")
+        if key == "not":
+            return f"not ({self.condition(spec)})"
+        if key in _QUANTIFIERS:
+            named = f" (called ${spec['as']})" if "as" in spec else ""
+            where = f" where {self.condition(spec['where'])}" if "where" in spec else " exists"
+            if "where" not in spec and key == "none":
+                where = ""
+            return f"{_QUANTIFIERS[key]} of {self.source(spec['in'])}{named}{where}"
+        if key == "use":
+            names = spec if isinstance(spec, list) else [spec]
+            return _join([self._predicate(n) for n in names], "and")
+        path = self.path(key)
+        return _join([self._operator(path, op, arg) for op, arg in spec.items()], "and")
+
+    def _predicate(self, name: str) -> str:
+        spec = self.defines.get("predicates", {}).get(name)
+        if spec is None or name in self._expanding:
+            return name.replace("_", " ")
+        self._expanding.add(name)
+        try:
+            return f"{name.replace('_', ' ')} ({self.condition(spec)})"
+        finally:
+            self._expanding.discard(name)
+
+    def _operator(self, path: str, op: str, arg: Any) -> str:
+        operator = self.operators.get(op)
+        phrase = operator.phrase if operator else "{path} {name} {arg}"
+        if isinstance(arg, bool) and op in ("present", "exists", "missing"):
+            text = phrase.format(path=path, name=op, arg="")
+            return text if arg else f"not: {text}"
+        joiner = "and" if op == "contains_all" else "or"
+        return phrase.format(path=path, name=op.replace("_", " "), arg=self.value(arg, joiner)).strip()
+
+    # ------------------------------------------------------------------------------- values and paths
+
+    def path(self, key: str) -> str:
+        if not key.startswith("$"):
+            return f"`{key}`"
+        head, _, rest = key[1:].partition(".")
+        if head == "country":
+            return f"the country's `{rest}`" if rest else "the country"
+        if head == "values":
+            name, _, more = rest.partition(".")
+            return self._value_name(name) + (f" `{more}`" if more else "")
+        if head in _REFS:
+            return f"{_REFS[head]}'s `{rest}`" if rest else _REFS[head]
+        if head in self._lets and head not in self._expanding:
+            self._expanding.add(head)
+            try:
+                shown = f"{head.replace('_', ' ')} ({self.value(self._lets[head])})"
+            finally:
+                self._expanding.discard(head)
+            return shown + (f" `{rest}`" if rest else "")
+        return f"${head}" + (f" `{rest}`" if rest else "")
+
+    def source(self, node: Any) -> str:
+        if isinstance(node, str) and not node.startswith("$"):
+            return f"`{node}`"
+        return self.value(node)
+
+    def value(self, node: Any, joiner: str = "and") -> str:
+        if isinstance(node, str):
+            if node.startswith("$lists."):
+                return self._list(node.split(".", 2)[1])
+            if node.startswith("$patterns."):
+                name = node.split(".", 2)[1]
+                return f"the pattern {name} (`{self.defines.get('patterns', {}).get(name, '?')}`)"
+            return self.path(node) if node.startswith("$") else node
+        if isinstance(node, list):
+            return _join([self.value(v) for v in node], joiner)
+        if isinstance(node, dict):
+            return self._function(node)
+        if isinstance(node, bool):
+            return "true" if node else "false"
+        return str(node)
+
+    def _list(self, name: str) -> str:
+        items = self.defines.get("lists", {}).get(name)
+        if not isinstance(items, list):
+            return name
+        if len(items) > 12:
+            return f"{name} ({len(items)} values: {', '.join(map(str, items[:12]))}, ...)"
+        return _join([str(i) for i in items], "or")
+
+    def _value_name(self, name: str) -> str:
+        spec = self.defines.get("values", {}).get(name)
+        if spec is None or name in self._expanding:
+            return name.replace("_", " ")
+        self._expanding.add(name)
+        try:
+            return f"{name.replace('_', ' ')} ({self.value(spec)})"
+        finally:
+            self._expanding.discard(name)
+
+    def _function(self, node: Mapping[str, Any]) -> str:
+        where = f" where {self.condition(node['where'])}" if "where" in node else ""
+        if "collect" in node:
+            return f"the `{node['collect']}` of every entry of {self.source(node['from'])}{where}"
+        if "find" in node:
+            return f"the first entry of {self.source(node['find'])}{where}"
+        if "worst_of" in node:
+            other = f", or else of {self.value(node['otherwise'])}" if "otherwise" in node else ""
+            return f"the riskiest country of {self.value(node['worst_of'])}{other}"
+        if "add_days" in node:
+            date, days = node["add_days"]
+            return f"{self.value(date)} plus {self.value(days)} days"
+        if "if" in node:
+            then, other = self.value(node.get("then")), self.value(node.get("else"))
+            return f"{then} if {self.condition(node['if'])}, else {other}"
+        if "country_facts" in node:
+            return f"the facts of country {self.value(node['country_facts'])}"
+        if "literal" in node:
+            return repr(node["literal"])
+        return "(a value)"
+
+
+def _join(parts: list[str], word: str) -> str:
+    parts = [p for p in parts if p]
+    if len(parts) <= 1:
+        return "".join(parts)
+    return ", ".join(parts[:-1]) + f" {word} " + parts[-1]
