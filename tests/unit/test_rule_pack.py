@@ -4,7 +4,9 @@ and proof that the cases can fail: breaking a rule must break its cases."""
 from __future__ import annotations
 
 import datetime
+import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,13 +15,13 @@ import pytest
 from hrpolicy import ruletests
 from hrpolicy.model import ErrorRecord, ManifestResult
 from hrpolicy.session import Session, SessionConfig
-from hrpolicy.yaml import Document
+from hrpolicy.yaml import Document, load_file
 
 PACK = Path(__file__).resolve().parents[2] / "rules"
 TODAY = datetime.date(2026, 11, 28)
 
 
-def run_pack(rules_dir: Path) -> ruletests.TestRun:
+def run_pack(rules_dir: Path, only: str | None = None) -> ruletests.TestRun:
     sessions: dict[datetime.date, Session] = {}
 
     def check(doc: Document, today: datetime.date, base: Any) -> ManifestResult | list[ErrorRecord]:
@@ -29,7 +31,10 @@ def run_pack(rules_dir: Path) -> ruletests.TestRun:
 
     first = Session(SessionConfig(today=TODAY, rule_dirs=(str(rules_dir),), autoload=False))
     ids = [r.info.id for r in first.pack.rules]
-    return ruletests.run(ruletests.test_files([rules_dir]), ids, check, TODAY)
+    files = ruletests.test_files([rules_dir])
+    if only is not None:  # only the test files that mention the rule: the others cannot tell
+        files = [f for f in files if only in f.read_text("utf-8")]
+    return ruletests.run(files, ids, check, TODAY)
 
 
 DEFAULT_RUN = run_pack(PACK)
@@ -56,34 +61,54 @@ def test_case(result: ruletests.CaseResult) -> None:
     assert result.ok, f"{result.file}:{result.line}: {result.case}: {result.detail}"
 
 
-def _broken_pack(tmp_path: Path, old: str, new: str, file: str) -> Path:
+NEVER = {"$today": {"missing": True}}  # false for every item
+ALWAYS = {"$today": {"present": True}}  # true for every item
+
+
+def _mutated_pack(tmp_path: Path, rule_id: str, mutate: Callable[[dict[str, Any]], None]) -> Path:
+    """A copy of the pack (rule files rewritten as JSON, which is YAML) with one rule's logic changed."""
     pack = tmp_path / "rules"
     shutil.copytree(PACK, pack)
-    path = pack / file
-    text = path.read_text()
-    assert old in text
-    path.write_text(text.replace(old, new))
+    for path in sorted(pack.glob("*.yaml")):
+        data = load_file(path).data
+        rules = [r for r in data.get("rules") or () if r["id"] == rule_id]
+        for rule in rules:
+            for body in rule.get("cases") or [rule]:
+                mutate(body)
+        if rules:
+            path.write_text(json.dumps(data), encoding="utf-8")
     return pack
 
 
-@pytest.mark.parametrize(
-    ("file", "old", "new", "rule"),
-    [
-        # MKT-001 accepts any assessment type: the draft/other-type cases must now fail.
-        ("defs.yaml", "type: {equals: hria}", "type: {present: true}", "HRDD-MKT-001"),
-        # LOC-001 forgets the tier: the Partly Free store must now fire.
-        ("loc.yaml", "$country.tier: {equals: high}", "$country.tier: {present: true}", "HRDD-LOC-001"),
-        # TRN-001 ignores the cadence for VLOPs.
-        ("trn.yaml", "then: 6", "then: 12", "HRDD-TRN-001"),
-        # FRESH-001 stops excluding superseded assessments.
-        ("fresh.yaml", "superseded_by: {present: false}", "superseded_by: {present: true}", "HRDD-FRESH-001"),
-    ],
-)
-def test_breaking_a_rule_breaks_its_cases(tmp_path: Path, file: str, old: str, new: str, rule: str) -> None:
-    run = run_pack(_broken_pack(tmp_path, old, new, file))
-    failed = [r for r in run.results if not r.ok]
-    assert failed, "a broken rule passed all its cases"
-    assert {r.rule for r in failed} == {rule}
+def _never_fires(body: dict[str, Any]) -> None:
+    if "require" in body:
+        body["require"] = ALWAYS
+    else:
+        body["when"] = NEVER
+    body.pop("notice", None)
+
+
+def _always_fires(body: dict[str, Any]) -> None:
+    body.pop("require", None)
+    body.pop("notice", None)
+    body["when"] = ALWAYS
+
+
+RULE_IDS = sorted(DEFAULT_RUN.coverage)
+
+
+@pytest.mark.parametrize("rule_id", RULE_IDS)
+def test_a_rule_that_never_fires_breaks_its_failing_cases(tmp_path: Path, rule_id: str) -> None:
+    run = run_pack(_mutated_pack(tmp_path, rule_id, _never_fires), only=rule_id)
+    broken = {r.outcome for r in run.results if r.rule == rule_id and not r.ok}
+    assert "fail" in broken, f"{rule_id}: its failing cases still pass when it can never fire"
+
+
+@pytest.mark.parametrize("rule_id", RULE_IDS)
+def test_a_rule_that_always_fires_breaks_its_passing_cases(tmp_path: Path, rule_id: str) -> None:
+    run = run_pack(_mutated_pack(tmp_path, rule_id, _always_fires), only=rule_id)
+    broken = {r.outcome for r in run.results if r.rule == rule_id and not r.ok}
+    assert "pass" in broken, f"{rule_id}: its passing cases still pass when it fires on everything"
 
 
 def test_a_case_expecting_nothing_and_an_unknown_rule_are_errors(tmp_path: Path) -> None:
