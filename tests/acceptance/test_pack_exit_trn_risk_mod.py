@@ -1,0 +1,171 @@
+"""The EXIT, TRN, RISK and MOD rules of the default pack on the example scenarios, through the installed
+console script.
+
+Each scenario is a complete manifest that is in order except for what it is about, so the findings the full
+default pack reports are exactly the ones SPEC §5 implies for that gap. Expected lines are found by searching
+the scenario text, never hard-coded.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SCENARIOS = REPO / "examples" / "scenarios"
+HRPOLICY = Path(sys.executable).parent / "hrpolicy"
+TODAY = "2026-11-28"
+
+
+def check_json(manifest: Path, *extra: str, cwd: Path = REPO) -> tuple[int, dict[str, Any]]:
+    proc = subprocess.run(
+        [str(HRPOLICY), "check", str(manifest), "--today", TODAY, "--format", "json", *extra],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return proc.returncode, json.loads(proc.stdout)
+
+
+def block_lines(text: str, block: str) -> list[tuple[int, str]]:
+    """(1-based line, text without comment) of every line under the top-level ``block:`` key."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"{block}:"))
+    out = []
+    for i in range(start + 1, len(lines)):
+        line = lines[i]
+        if line and not line[0].isspace() and not line.startswith("#"):
+            break
+        out.append((i + 1, line.split("#", 1)[0]))
+    return out
+
+
+def line_in_block(text: str, block: str, needle: str) -> int:
+    """The first line under the top-level ``block:`` key that contains ``needle`` outside a comment."""
+    for number, line in block_lines(text, block):
+        if needle in line:
+            return number
+    raise AssertionError(f"{needle!r} not found in the {block} block")
+
+
+def first_line_in_block(text: str, block: str) -> int:
+    """Where a finding about the whole block points: its first entry."""
+    return next(number for number, line in block_lines(text, block) if line.strip())
+
+
+def findings_of(report: dict[str, Any]) -> list[dict[str, Any]]:
+    assert report["errors"] == []
+    (result,) = report["results"]
+    return list(result["findings"])
+
+
+def triples(findings: list[dict[str, Any]]) -> set[tuple[str, str, int]]:
+    return {(f["rule"], f["severity"], f["location"]["line"]) for f in findings}
+
+
+def test_exiting_a_not_free_market_that_holds_a_local_data_store() -> None:
+    scenario = SCENARIOS / "market-exit.yaml"
+    text = scenario.read_text("utf-8")
+    code, report = check_json(scenario)
+    findings = findings_of(report)
+
+    ru_market = line_in_block(text, "markets", "country: RU")
+    assert triples(findings) == {("HRDD-EXIT-002", "critical", ru_market)}
+    assert len(findings) == 1
+    (finding,) = findings
+    assert finding["location"]["pointer"] == "/markets/2"
+    assert finding["waived"] is False
+    assert "RU (Russia, high risk)" in finding["message"]
+    assert "exit_plan.data_disposition" in finding["message"]
+    assert "exit_plan.data_disposition" in finding["remediation"]
+    assert code == 1
+    assert report["summary"]["by_severity"] == {"critical": 1}
+
+
+def test_the_exit_scenario_passes_once_the_data_disposition_is_recorded(tmp_path: Path) -> None:
+    text = (SCENARIOS / "market-exit.yaml").read_text("utf-8")
+    needle = "      user_notice_days: 90\n"
+    assert text.count(needle) == 1
+    fixed = tmp_path / "hrpolicy.yaml"
+    fixed.write_text(text.replace(needle, needle + "      data_disposition: export_then_delete\n"), "utf-8")
+    code, report = check_json(fixed, cwd=tmp_path)
+    assert findings_of(report) == []
+    assert code == 0
+
+
+def test_a_telecom_operator_without_a_network_shutdown_policy() -> None:
+    scenario = SCENARIOS / "telecom.yaml"
+    text = scenario.read_text("utf-8")
+    code, report = check_json(scenario)
+    findings = findings_of(report)
+
+    transparency = first_line_in_block(text, "transparency")
+    assert transparency == line_in_block(text, "transparency", "reports:")
+    assert triples(findings) == {("HRDD-TRN-002", "high", transparency)}
+    assert len(findings) == 1
+    (finding,) = findings
+    assert finding["location"]["pointer"] == "/transparency"
+    assert "Kilima Mobile" in finding["message"]
+    assert "network_shutdown_policy" in finding["message"]
+    assert code == 1
+    assert report["summary"]["by_severity"] == {"high": 1}
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git for --base")
+def test_deleting_the_exiting_market_since_the_base_does_not_hide_its_data_store(tmp_path: Path) -> None:
+    """With --base, a market that was live (here: exiting) in the base and is gone from the manifest
+    counts as withdrawn: its in-date exit HRIA still satisfies HRDD-EXIT-001, but the data store left in
+    Russia has no recorded disposition any more (HRDD-EXIT-002, on the markets list)."""
+    text = (SCENARIOS / "market-exit.yaml").read_text("utf-8")
+    manifest = tmp_path / "hrpolicy.yaml"
+    manifest.write_text(text, "utf-8")
+
+    def git(*args: str) -> None:
+        subprocess.run(
+            [
+                "git",
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@example.invalid",
+                "-c",
+                "commit.gpgsign=false",
+                *args,
+            ],
+            cwd=tmp_path,
+            check=True,
+            capture_output=True,
+        )
+
+    git("init", "-q")
+    git("add", "hrpolicy.yaml")
+    git("commit", "-q", "-m", "base")
+
+    start = text.index("  - country: RU\n")
+    end = text.index("\ndata_stores:")
+    manifest.write_text(text[:start] + text[end + 1 :], "utf-8")
+    edited = manifest.read_text("utf-8")
+    assert not any("country: RU" in line for _, line in block_lines(edited, "markets"))
+
+    code, report = check_json(manifest, "--base", "HEAD", cwd=tmp_path)
+    findings = findings_of(report)
+    markets = first_line_in_block(edited, "markets")
+    assert triples(findings) == {("HRDD-EXIT-002", "critical", markets)}
+    (finding,) = findings
+    assert finding["location"]["pointer"] == "/markets"
+    assert "RU (Russia, high risk)" in finding["message"] and "removed" in finding["message"]
+    assert code == 1
+
+    # Without --base the manifest is its own base: nothing was removed.
+    code, report = check_json(manifest, cwd=tmp_path)
+    assert findings_of(report) == []
+    assert code == 0
