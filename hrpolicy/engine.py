@@ -183,10 +183,15 @@ def _riskiest_active(ctx: Ctx) -> str | None:
 def _at(body: Body, manifest: Any) -> str:
     """Location of a finding without an item pointer: the first ``at:`` path that exists, else the root."""
     for parts in body.at:
-        node = manifest
+        node, present = manifest, True
         for p in parts:
-            node = node.get(p) if isinstance(node, dict) else None
-        if node is not None:
+            # A key written with an empty value (`network_shutdown_policy: null`) is the most precise place
+            # to point at, so presence, not a value, is what counts.
+            if not (isinstance(node, dict) and p in node):
+                present = False
+                break
+            node = node[p]
+        if present:
             return "".join(pointer_join("", p) for p in parts)
     return ""
 

@@ -78,10 +78,13 @@ def test_readme_demo(tmp_path: Path) -> None:
     assert (line, col) == (29, 5)  # the line the README shows
     lines = proc.stdout.splitlines()
     assert lines[0] == "examples/acme-chat/hrpolicy.yaml (acme-chat)"
-    # one critical finding, one waived, one notice, as the README says
-    assert (
-        lines[-1] == "1 manifest checked, 1 finding (1 critical), 1 waived, 1 notice: failed (--fail-on high)"
+    # five findings (one critical), one waived, one notice, as the README says
+    assert lines[-1] == (
+        "1 manifest checked, 5 findings (1 critical, 3 high, 1 medium), 1 waived, 1 notice: "
+        "failed (--fail-on high)"
     )
+    rules = {line.split()[2] for line in lines[1:-1]}
+    assert {"HRDD-MKT-001", "HRDD-MKT-002", "HRDD-MKT-003", "HRDD-LOC-002", "HRDD-ACQ-003"} <= rules
     assert proc.stderr == ""
 
 
@@ -154,6 +157,12 @@ VN_HRIA = """\
     at_risk_groups: [{group: journalists, mitigations: [e2ee_default]}]
     consultation: {count: 6, stakeholder_types: [digital_rights_org], channel_security: e2ee}
     evidence: "vault://hria/vn-2026"
+  - id: dpia-nearby-friends
+    type: dpia
+    scope: {features: [nearby-friends]}
+    date: 2026-03-01
+    status: approved
+    approver: {role: dpo}
 """
 
 
@@ -229,7 +238,7 @@ def test_json_report_has_exactly_the_spec_keys(tmp_path: Path) -> None:
     (result,) = data["results"]
     assert set(result) == RESULT_KEYS and result["product"] == "acme-chat"
     assert result["manifest"] == "hrpolicy.yaml"
-    assert len(result["findings"]) == 3
+    assert len(result["findings"]) == 7  # 5 that count, 1 waived, 1 notice: the README demo
     for f in result["findings"]:
         assert set(f) == FINDING_KEYS
         assert set(f["location"]) == LOCATION_KEYS
@@ -244,9 +253,8 @@ def test_json_report_has_exactly_the_spec_keys(tmp_path: Path) -> None:
     summary = data["summary"]
     assert set(summary) == SUMMARY_KEYS
     assert (summary["manifests"], summary["waived"], summary["exit_code"]) == (2, 1, 2)
-    assert (
-        summary["by_severity"]["critical"] == 1 and "medium" not in summary["by_severity"]
-    )  # waived: not counted
+    # the waived TRN-001 finding (medium) is not counted; LOC-002 (medium) is
+    assert summary["by_severity"] == {"critical": 1, "high": 3, "medium": 1}
     assert summary["findings"] == sum(summary["by_severity"].values())
 
 
@@ -405,7 +413,12 @@ def test_errors_beat_findings(tmp_path: Path, medium_pack: Path) -> None:
 
 
 def test_today_from_the_environment(tmp_path: Path) -> None:
-    hria = "assessments: [{id: h, type: hria, status: approved, date: 2026-01-10, scope: {markets: [VN]}}]\n"
+    hria = (
+        "assessments: [{id: h, type: hria, status: approved, date: 2026-01-10, scope: {markets: [VN]},"
+        " depth: long_form, sections: [local_law_review, government_access, at_risk_groups, mitigations],"
+        " at_risk_groups: [{group: journalists, mitigations: [e2ee_default]}],"
+        " consultation: {count: 3, stakeholder_types: [digital_rights_org]}}]\n"
+    )
     write(tmp_path, manifest("markets: [{country: VN, status: planned}]\n" + hria))
     in_date = hp("check", "--format", "json", cwd=tmp_path, env={"HRPOLICY_TODAY": "2026-11-28"})
     assert (in_date.returncode, report(in_date)["evaluated_on"]) == (0, "2026-11-28")

@@ -192,3 +192,27 @@ def test_an_installed_rule_pack_adds_its_rules_to_check(tmp_path: Path, installe
     assert [f["rule"] for f in report["results"][0]["findings"]] == ["HRDD-ACME-001"]
     off = json.loads(run_cli("check", "--format", "json", "--no-plugins", *T, cwd=tmp_path, env=env).stdout)
     assert "HRDD-ACME-001" not in [r["id"] for r in off["tool"]["rules"]]
+
+
+SPEC_RULE_IDS = [
+    *(f"HRDD-LOC-00{i}" for i in range(1, 5)),
+    *(f"HRDD-MKT-00{i}" for i in range(1, 5)),
+    "HRDD-EXIT-001",
+    "HRDD-EXIT-002",
+    *(f"HRDD-TRN-00{i}" for i in range(1, 4)),
+    *(f"HRDD-RISK-00{i}" for i in range(1, 4)),
+    *(f"HRDD-MOD-00{i}" for i in range(1, 4)),
+    *(f"HRDD-SURV-00{i}" for i in range(1, 4)),
+    *(f"HRDD-ACQ-00{i}" for i in range(1, 4)),
+    "HRDD-STK-001",
+    "HRDD-STK-002",
+    "HRDD-FRESH-001",
+    "HRDD-FRESH-002",
+]
+
+
+def test_check_lists_the_29_rules_of_spec_section_5(tmp_path: Path) -> None:
+    proc = run_cli("check", "--format", "json", *T, str(REPO / "examples" / "acme-chat"), cwd=tmp_path)
+    ids = [r["id"] for r in json.loads(proc.stdout)["tool"]["rules"]]
+    assert len(SPEC_RULE_IDS) == 29
+    assert sorted(ids) == sorted(SPEC_RULE_IDS)

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
+import tempfile
 import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import TODAY, line_of, manifest, rule, rule_file, write_pack
+from helpers import REPO, TODAY, line_of, manifest, rule, rule_file, write_pack
 
 from hrpolicy.commands import check
+from hrpolicy.yaml import load_file
 
 MARKETS = """\
 markets:
@@ -36,6 +39,21 @@ def waiver(
     return text + extra
 
 
+def _mkt_001_pack() -> Path:
+    """The shipped HRDD-MKT-001 and shared definitions alone, so the waiver mechanics are judged on one
+    rule's findings, whatever else the default pack holds."""
+    pack = Path(tempfile.mkdtemp(prefix="mkt001-")) / "rules"
+    pack.mkdir()
+    shutil.copy(REPO / "rules" / "defs.yaml", pack / "defs.yaml")
+    data = load_file(REPO / "rules" / "mkt.yaml").data
+    data["rules"] = [r for r in data["rules"] if r["id"] == "HRDD-MKT-001"]
+    (pack / "mkt.yaml").write_text(json.dumps(data), encoding="utf-8")
+    return pack
+
+
+MKT_001_PACK = _mkt_001_pack()
+
+
 def run(
     tmp_path: Path, text: str, *, rules: list[Path] | None = None, fail_on: str = "high"
 ) -> tuple[int, dict[str, Any], str]:
@@ -44,7 +62,7 @@ def run(
     out, err = io.StringIO(), io.StringIO()
     code = check.run(
         [str(path)],
-        rules=[str(r) for r in rules or ()],
+        rules=[str(r) for r in rules or (MKT_001_PACK,)],
         formats=["json"],
         today=TODAY.isoformat(),
         fail_on=fail_on,
