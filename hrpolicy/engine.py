@@ -99,10 +99,15 @@ def _items(body: Body, ctx: Ctx, manifest: Any) -> Iterator[tuple[Any, str | Non
 
 
 def _strings(value: Any, pointer: str) -> Iterator[tuple[Any, str | None]]:
+    """Every text under ``value``: strings, mapping keys and numbers (``+4915112345678`` is a number in
+    YAML 1.2). A key is reported at its mapping's pointer, so a finding about a key never carries it."""
     if isinstance(value, str):
         yield value, pointer
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        yield str(value), pointer
     elif isinstance(value, dict):
         for k, v in value.items():
+            yield str(k), pointer
             yield from _strings(v, pointer_join(pointer, k))
     elif isinstance(value, list):
         for i, v in enumerate(value):

@@ -107,7 +107,9 @@ def apply_waivers(
     """Final findings for one manifest: waived / expired-waiver annotations, waiver notices; sorted."""
     used: set[int] = set()
     findings: list[Finding] = []
-    scrub = _scrubber({r.secret for r in raw if r.secret})
+    secrets = {r.secret for r in raw if r.secret}
+    scrub = _scrubber(secrets)
+    scrub_pointer = _scrubber(secrets | {s.replace("~", "~0").replace("/", "~1") for s in secrets})
     product = doc.data.get("product") if isinstance(doc.data, dict) else None
     owner = product.get("id") if isinstance(product, dict) else path
     for r in raw:
@@ -129,13 +131,14 @@ def apply_waivers(
             message += f" (waiver expired on {applied.expires})"
         line, col = doc.position(r.pointer)
         info = rules.get(r.rule)
+        pointer = scrub_pointer(r.pointer)
         findings.append(
             Finding(
                 rule=r.rule,
                 severity=r.severity,
                 message=message,
                 remediation=info.remediation if info else "",
-                location=Location(path, line, col, r.pointer),
+                location=Location(path, line, col, pointer),
                 fingerprint=r.fingerprint,
                 waiver=applied,
             )
