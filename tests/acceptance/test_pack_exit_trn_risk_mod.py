@@ -169,3 +169,54 @@ def test_deleting_the_exiting_market_since_the_base_does_not_hide_its_data_store
     code, report = check_json(manifest, cwd=tmp_path)
     assert findings_of(report) == []
     assert code == 0
+
+
+RISK_MANIFEST = """\
+schema_version: 1
+product: {id: acme-social, name: Acme Social, identity_verification: required}
+markets:
+  - {country: "NO", status: launched}
+  - {country: SE, status: beta}
+  - {country: DE, status: launched}
+assessments:
+  - {id: hria-no-se, type: hria, scope: {markets: ["NO", SE]}, date: 2026-06-01, status: approved}
+"""
+
+
+def test_a_policy_counting_unrated_countries_as_high_risk_brings_them_under_risk_001_and_002(
+    tmp_path: Path,
+) -> None:
+    """HRDD-RISK-001 and -002 go by ``$country.risk``: Norway and Sweden (not rated by Freedom on the Net)
+    are out of scope with the default data, in scope once ``tiers.unassessed_risk: high`` is set."""
+    manifest = tmp_path / "hrpolicy.yaml"
+    manifest.write_text(RISK_MANIFEST, "utf-8")
+    pack = tmp_path / "rules"
+    shutil.copytree(REPO / "rules", pack)
+
+    def risk_findings() -> set[tuple[str, str, str]]:
+        _, report = check_json(manifest, "--rules", str(pack), cwd=tmp_path)
+        return {
+            (f["rule"], f["severity"], f["location"]["pointer"])
+            for f in findings_of(report)
+            if f["rule"] in ("HRDD-RISK-001", "HRDD-RISK-002")
+        }
+
+    assert risk_findings() == set()
+    (pack / "country-data.yaml").write_text("tiers: {unassessed_risk: high}\n", "utf-8")
+    assert risk_findings() == {
+        ("HRDD-RISK-001", "high", "/assessments/0"),
+        ("HRDD-RISK-002", "high", "/markets/0"),
+        ("HRDD-RISK-002", "high", "/markets/1"),
+    }
+
+
+def test_an_at_risk_group_entry_without_a_group_never_passes(tmp_path: Path) -> None:
+    """HRDD-RISK-001 asks for a named group with mitigations; the manifest schema already rejects an
+    entry without ``group``, so such a manifest is an error (exit 2), not a pass."""
+    manifest = tmp_path / "hrpolicy.yaml"
+    entry = "at_risk_groups: [{mitigations: [e2ee_default]}]"
+    manifest.write_text(RISK_MANIFEST.replace("status: approved}", f"status: approved, {entry}}}"), "utf-8")
+    code, report = check_json(manifest, cwd=tmp_path)
+    assert code == 2
+    assert report["results"] == []
+    assert any("'group' is a required property" in e["message"] for e in report["errors"])

@@ -216,3 +216,8 @@ def test_check_lists_the_29_rules_of_spec_section_5(tmp_path: Path) -> None:
     ids = [r["id"] for r in json.loads(proc.stdout)["tool"]["rules"]]
     assert len(SPEC_RULE_IDS) == 29
     assert sorted(ids) == sorted(SPEC_RULE_IDS)
+
+
+def test_the_shipped_pack_is_formatted(tmp_path: Path) -> None:
+    proc = run_cli("rules", "fmt", "--check", str(PACK), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
