@@ -15,7 +15,7 @@ from hrpolicy.compiler import compile_condition, compile_source, compile_value
 from hrpolicy.errors import HrpolicyError, RuleError
 from hrpolicy.model import SEVERITIES, Operator, Reference, RuleInfo
 from hrpolicy.scope import GLOBAL_VARS, MANIFEST_VARS, Getter, Predicates, Scope, Test
-from hrpolicy.templates import compile_template
+from hrpolicy.templates import compile_template, literal_valued
 from hrpolicy.yaml import Document, load_file, pointer_join
 
 SPECIAL_FILES = frozenset({"country-data.yaml", "waivers.yaml"})
@@ -322,13 +322,14 @@ def _compile_body(spec: Mapping[str, Any], ptr: str, sc: Scope, redact: bool) ->
     if when is None and require is None:
         raise sc.error(ptr, "a rule body needs 'when' or 'require' (or both)")
     at = tuple(tuple(p.split(".")) for p in (spec.get("at") or ()))
-    message = compile_template(spec["message"], pointer_join(ptr, "message"), scope, redact=redact)
+    safe = frozenset(name for name, value in (spec.get("let") or {}).items() if literal_valued(value))
+    message = compile_template(spec["message"], pointer_join(ptr, "message"), scope, redact=redact, safe=safe)
     notice = None
     if "notice" in spec:
         n = spec["notice"]
         notice = (
             compile_condition(n["when"], f"{ptr}/notice/when", scope),
-            compile_template(n["message"], f"{ptr}/notice/message", scope, redact=redact),
+            compile_template(n["message"], f"{ptr}/notice/message", scope, redact=redact, safe=safe),
         )
     return Body(
         source,

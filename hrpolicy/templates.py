@@ -39,8 +39,27 @@ def display(value: Any, limit: int = 120) -> str:
     return one_line(value, limit)
 
 
-def compile_template(text: Any, ptr: str, sc: Scope, *, redact: bool = False) -> Callable[[Ctx], str]:
-    """A renderer for ``text``; unknown fields and stray braces are compile errors at the rule's line."""
+def literal_valued(spec: Any) -> bool:
+    """True when every value ``spec`` can take is written in the rule itself (a literal, or ``if`` choosing
+    between such values): showing it cannot reveal manifest data, even in a redacting rule."""
+    if isinstance(spec, dict):
+        if set(spec) == {"literal"}:
+            return True
+        return (
+            "if" in spec
+            and set(spec) <= {"if", "then", "else"}
+            and all(literal_valued(spec.get(k)) for k in ("then", "else"))
+        )
+    if isinstance(spec, list):
+        return all(literal_valued(v) for v in spec)
+    return not (isinstance(spec, str) and spec.startswith("$"))
+
+
+def compile_template(
+    text: Any, ptr: str, sc: Scope, *, redact: bool = False, safe: frozenset[str] = frozenset()
+) -> Callable[[Ctx], str]:
+    """A renderer for ``text``; unknown fields and stray braces are compile errors at the rule's line.
+    With ``redact``, only country, dataset, today and the ``safe`` let names show data."""
     if not isinstance(text, str):
         raise sc.error(ptr, "a message is a string")
     pieces: list[str | Getter] = []
@@ -55,7 +74,7 @@ def compile_template(text: Any, ptr: str, sc: Scope, *, redact: bool = False) ->
                 f"template field {{{m.group(1)}}} is not one of item, country, manifest, base, dataset, "
                 "today or a let name",
             )
-        if redact and head not in SAFE_WHEN_REDACTED:
+        if redact and head not in SAFE_WHEN_REDACTED and head not in safe:
             pieces.append(REDACTED)
         else:
             pieces.append(compile_ref("$" + m.group(1), ptr, sc)[0])

@@ -259,3 +259,21 @@ def test_a_same_size_rewrite_with_restored_mtime_is_not_served_stale(
     assert path.stat().st_size == st.st_size
     after = Harness(tmp_path / "b", rule_dirs=[pack]).session.pack.infos[0].severity
     assert (before, after) == ("high", "low")
+
+
+def test_a_redacting_rule_may_show_labels_it_chose_itself(tmp_path: Path) -> None:
+    h = harness(
+        tmp_path,
+        """
+        for_each: {strings_under: [assessments]}
+        when: {$item: {matches: '@'}}
+        let:
+          kind: {if: {$item: {matches: '[.]org'}}, then: an org address, else: {literal: another address}}
+          leak: {if: {$item: {matches: '[.]org'}}, then: $item, else: none}
+        message: "{kind} / {leak}"
+        """,
+        meta="redact: true",
+    )
+    body = "assessments: [{id: a, type: hria, date: 2026-01-01, status: draft, evidence: x@y.org}]"
+    (finding,) = h.findings(manifest(body))
+    assert finding.message == "an org address / [redacted]"
