@@ -87,6 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
         dest="formats",
         help="text (default), json or junit; repeatable, each to stdout or to FILE",
     )
+    rtest.add_argument(
+        "--today",
+        metavar="YYYY-MM-DD",
+        help="evaluation date for cases and test files that give none (also HRPOLICY_TODAY)",
+    )
     rtest.add_argument("--no-plugins", action="store_true", help="do not load third-party plugins")
     lint = rules_sub.add_parser("lint", help="check rule files: schema and semantics, with file:line:col")
     lint.add_argument("dirs", nargs="*", metavar="DIR", help=dirs_help)
@@ -168,7 +173,9 @@ def _dispatch_rules(args: argparse.Namespace) -> int:
     if args.rules_command == "test":
         from hrpolicy.commands import rules_test
 
-        return rules_test.run(args.dirs, formats=args.formats, autoload=autoload, stdout=sys.stdout)
+        return rules_test.run(
+            args.dirs, formats=args.formats, today=args.today, autoload=autoload, stdout=sys.stdout
+        )
     if args.rules_command == "lint":
         from hrpolicy.commands import rules_lint
 

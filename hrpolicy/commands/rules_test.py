@@ -22,11 +22,16 @@ from hrpolicy.yaml import Document
 Writer = Callable[[ruletests.TestRun, IO[str]], None]
 
 
-def run(dirs: Sequence[str], *, formats: Sequence[str], autoload: bool, stdout: IO[str]) -> int:
+def run(
+    dirs: Sequence[str], *, formats: Sequence[str], autoload: bool, stdout: IO[str], today: str | None = None
+) -> int:
+    from hrpolicy.commands.check import parse_today
+
     outputs = _parse_formats(formats)
-    today = datetime.date.today()
-    first = Session(SessionConfig(today=today, rule_dirs=tuple(dirs), autoload=autoload))
-    sessions = {today: first}
+    # Cases and files without `today:` are evaluated on this date; give one so results never drift.
+    today_ = parse_today(today)
+    first = Session(SessionConfig(today=today_, rule_dirs=tuple(dirs), autoload=autoload))
+    sessions = {today_: first}
 
     def check(doc: Document, day: datetime.date, base: Any) -> ManifestResult | list[ErrorRecord]:
         if day not in sessions:
@@ -36,7 +41,7 @@ def run(dirs: Sequence[str], *, formats: Sequence[str], autoload: bool, stdout: 
     files = ruletests.test_files(first.pack.dirs)
     if not files:
         raise UsageError(f"no test files (tests/*.yaml) in {', '.join(str(d) for d in first.pack.dirs)}")
-    result = ruletests.run(files, [r.info.id for r in first.pack.rules], check, today)
+    result = ruletests.run(files, [r.info.id for r in first.pack.rules], check, today_)
     for writer, target in outputs:
         if target is None:
             writer(result, stdout)

@@ -84,6 +84,10 @@ def test_rules_lint_reports_every_problem_with_its_position(tmp_path: Path) -> N
         ),
         rule("HRDD-TST-003", "when: {product.name: {matches: '(a)\\1'}}\nmessage: x"),
         rule("HRDD-TST-001", "when: {product: {present: true}}\nmessage: dup"),
+        rule("HRDD-TST-004", "when: {product: {present: true}}\nmessage: x", severity="urgent"),
+    ) + (
+        "  - {id: HRDD-TST-005, title: t, severity: low, rationale: r, remediation: r,"
+        " when: {product: {present: true}}, message: x}\n"
     )
     (pack / "t.yaml").write_text(text, encoding="utf-8")
     proc = run_cli("rules", "lint", str(pack), "--format", "text", cwd=tmp_path)
@@ -103,6 +107,8 @@ def test_rules_lint_reports_every_problem_with_its_position(tmp_path: Path) -> N
         "unknown country fact 'tierr'",
         "RE2 rejects",
         "rule id HRDD-TST-001 is already used",
+        "$.rules[4].severity: 'urgent' is not one of ['critical', 'high', 'medium', 'low']",
+        "$.rules[5]: 'references' is a required property",
     ):
         assert needle in joined, needle
     report = json.loads(run_cli("rules", "lint", str(pack), "--format", "json", cwd=tmp_path).stdout)
