@@ -76,7 +76,8 @@ def evaluate(
     return out
 
 
-def _items(body: Body, ctx: Ctx, manifest: Any) -> Iterator[tuple[Any, str | None]]:
+def _items(body: Body, ctx: Ctx, manifest: Any) -> Iterator[tuple[Any, str | None, str | None]]:
+    """(item, JSON pointer or None, a tag telling items at one pointer apart, or None)."""
     if body.strings_under is not None:
         for key in body.strings_under:
             yield from _strings(
@@ -84,30 +85,31 @@ def _items(body: Body, ctx: Ctx, manifest: Any) -> Iterator[tuple[Any, str | Non
             )
         return
     if body.source is None:
-        yield manifest, None
+        yield manifest, None, None
         return
     items = body.source(ctx)
     if not isinstance(items, list):
         return
     for i, item in enumerate(items):
         if body.source_pointer is not None:
-            yield item, pointer_join(body.source_pointer, i)
+            yield item, pointer_join(body.source_pointer, i), None
         else:
             # Not a list of this manifest ($base.markets, a computed list): no location of its own, so its
             # identity comes from the element itself.
-            yield item, None
+            yield item, None, None
 
 
-def _strings(value: Any, pointer: str) -> Iterator[tuple[Any, str | None]]:
+def _strings(value: Any, pointer: str) -> Iterator[tuple[Any, str | None, str | None]]:
     """Every text under ``value``: strings, mapping keys and numbers (``+4915112345678`` is a number in
-    YAML 1.2). A key is reported at its mapping's pointer, so a finding about a key never carries it."""
+    YAML 1.2). A key is reported at its mapping's pointer, so a finding about a key never carries it; its
+    position in the mapping (never its text) tells findings on different keys apart."""
     if isinstance(value, str):
-        yield value, pointer
+        yield value, pointer, None
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        yield str(value), pointer
+        yield str(value), pointer, None
     elif isinstance(value, dict):
-        for k, v in value.items():
-            yield str(k), pointer
+        for n, (k, v) in enumerate(value.items()):
+            yield str(k), pointer, f"key#{n}"
             yield from _strings(v, pointer_join(pointer, k))
     elif isinstance(value, list):
         for i, v in enumerate(value):
@@ -126,13 +128,15 @@ def _run_body(
     info = rule.info
     lets = tuple(body.lets)
     label = str(body.spec.get("for_each", ""))
-    for index, (item, pointer) in enumerate(_items(body, ctx, manifest)):
+    for index, (item, pointer, tag) in enumerate(_items(body, ctx, manifest)):
         ctx.cur = item
         ctx.vars["item"] = item
         ctx.vars["country"] = None  # a country: expression must not see the previous item's country
         for name in lets:
             ctx.vars.pop(name, None)
         own = None if pointer is not None or item is manifest else f"{label}[{_base_key(item) or index}]"
+        if tag is not None:
+            own = f"{pointer}#{tag}"
         code = _item_country(body, ctx, item)
         facts = countries.facts(code) if code else countries.unknown()
         ctx.vars["country"] = facts

@@ -182,7 +182,14 @@ def _scrubber(secrets: set[str]) -> Callable[[str], str]:
         return lambda text: text
     from hrpolicy.templates import REDACTED, display
 
-    needles = sorted({s for s in secrets if s} | {display(s) for s in secrets if s}, key=len, reverse=True)
+    # The text itself, its display form, and the cut forms display() produces (list elements and keys at 40
+    # characters, values at 120): a cut prefix of a contact detail is as much a leak as the whole of it.
+    forms: set[str] = set()
+    for s in secrets:
+        shown = display(s)
+        forms |= {s, shown, display(s, 40)}
+        forms |= {shown[: n - 1] for n in (40, 120) if len(shown) > n}
+    needles = sorted((f for f in forms if f), key=len, reverse=True)
 
     def scrub(text: str) -> str:
         for needle in needles:

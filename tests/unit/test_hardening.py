@@ -277,3 +277,41 @@ def test_a_redacting_rule_may_show_labels_it_chose_itself(tmp_path: Path) -> Non
     body = "assessments: [{id: a, type: hria, date: 2026-01-01, status: draft, evidence: x@y.org}]"
     (finding,) = h.findings(manifest(body))
     assert finding.message == "an org address / [redacted]"
+
+
+def test_a_cut_form_of_a_redacted_text_is_scrubbed_from_other_rules_messages(tmp_path: Path) -> None:
+    files = {
+        "t.yaml": rule_file(
+            rule(
+                "HRDD-TST-001",
+                "for_each: {strings_under: [assessments]}\nwhen: {$item: {matches: '@'}}\nmessage: found",
+                meta="redact: true\nwaivable: false",
+            ),
+            rule(
+                "HRDD-TST-002",
+                "let: {ids: {collect: id, from: assessments}}\nwhen: {product: {present: true}}\nmessage: '{ids}'",
+            ),
+        )
+    }
+    h = Harness(tmp_path, files)
+    secret = "hria-vn-2026-consulted jane.doe@example.org"
+    found = h.findings(
+        manifest(f"assessments: [{{id: '{secret}', type: hria, date: 2026-01-01, status: draft}}]")
+    )
+    other = next(f for f in found if f.rule == "HRDD-TST-002")
+    assert "jane.doe" not in other.message and "[redacted]" in other.message
+
+
+def test_findings_on_different_keys_of_one_mapping_have_different_fingerprints(tmp_path: Path) -> None:
+    h = harness(
+        tmp_path,
+        "for_each: {strings_under: [assessments]}\nwhen: {$item: {matches: '@'}}\nmessage: found",
+        meta="redact: true",
+    )
+    body = (
+        "assessments: [{id: a, type: hria, date: 2026-01-01, status: draft,"
+        " x-notes: {a@b.org: 1, c@d.org: 2, e@f.org: 3}}]"
+    )
+    found = h.findings(manifest(body))
+    assert len(found) == 3 and len({f.fingerprint for f in found}) == 3
+    assert all(f.location.pointer == "/assessments/0/x-notes" for f in found)
