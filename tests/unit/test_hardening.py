@@ -289,7 +289,8 @@ def test_a_cut_form_of_a_redacted_text_is_scrubbed_from_other_rules_messages(tmp
             ),
             rule(
                 "HRDD-TST-002",
-                "let: {ids: {collect: id, from: assessments}}\nwhen: {product: {present: true}}\nmessage: '{ids}'",
+                "let: {ids: {collect: id, from: assessments}}\n"
+                "when: {product: {present: true}}\nmessage: '{ids}'",
             ),
         )
     }
