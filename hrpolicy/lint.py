@@ -121,9 +121,12 @@ class PathLinter:
         if each is None:
             item = self.root
         elif isinstance(each, dict):
+            self._strings_under(doc, each.get("strings_under"), f"{ptr}/for_each/strings_under")
             item = Node({"type": "string"}, "a text value")
         else:
-            item = self.nav.items(self.source(doc, each, f"{ptr}/for_each", self.root, {"item": self.root}))
+            # The base manifest has the manifest's schema: `$base.markets` iterates over entries of markets.
+            top = {"item": self.root, "manifest": self.root, "base": self.root}
+            item = self.nav.items(self.source(doc, each, f"{ptr}/for_each", self.root, top))
         env = {"item": item, "manifest": self.root, "base": self.root}
         for name in body.get("let") or {}:
             env[name] = Node(ANY, name)
@@ -141,6 +144,17 @@ class PathLinter:
         for i, path in enumerate(body.get("at") or ()):
             self.walk(doc, self.root, path, f"{ptr}/at/{i}")
         return env
+
+    def _strings_under(self, doc: Document, keys: Any, ptr: str) -> None:
+        """Each key names one top-level key of the manifest (not a dotted path): a typo scans nothing."""
+        for i, key in enumerate(keys if isinstance(keys, list) else ()):
+            if isinstance(key, str) and self.nav.child(self.root, key) is None:
+                self._problem(
+                    doc,
+                    pointer_join(ptr, i),
+                    f"`{key}` is not a top-level key of the manifest; "
+                    f"the manifest has {', '.join(self.nav.keys(self.root))}",
+                )
 
     def condition(self, doc: Document, node: Any, ptr: str, cur: Node, env: dict[str, Node]) -> None:
         if not isinstance(node, dict):

@@ -265,18 +265,32 @@ def _item_values(
 
 
 def _compile_rule(spec: Mapping[str, Any], ptr: str, sc: Scope) -> CompiledRule:
+    # Descriptive fields are read leniently (missing or ill-typed: empty, or as text): ``rules lint`` goes on
+    # compiling a rule whose only schema problems are there, already reported. ``load_pack`` validates
+    # first, so a rule that reaches this point through ``check`` reads exactly as written.
+    def text(value: Any) -> str:
+        return value if isinstance(value, str) else "" if value is None else str(value)
+
+    refs = spec.get("references")
+    tags = spec.get("tags")
     redact = bool(spec.get("redact", False))
     info = RuleInfo(
         id=spec["id"],
-        title=spec["title"],
+        title=text(spec.get("title")),
         severity=spec["severity"],
         severity_in_high_risk=spec.get("severity_in_high_risk"),
-        rationale=spec.get("rationale", "").strip(),
-        remediation=spec.get("remediation", "").strip(),
+        rationale=text(spec.get("rationale")).strip(),
+        remediation=text(spec.get("remediation")).strip(),
         references=tuple(
-            Reference(r["framework"], str(r["section"]), r.get("note")) for r in spec.get("references") or ()
+            Reference(
+                text(r.get("framework")),
+                text(r.get("section")),
+                None if r.get("note") is None else text(r["note"]),
+            )
+            for r in (refs if isinstance(refs, list) else ())
+            if isinstance(r, dict)
         ),
-        tags=tuple(spec.get("tags") or ()),
+        tags=tuple(text(t) for t in tags) if isinstance(tags, list) else (),
         waivable=bool(spec.get("waivable", True)),
         redact=redact,
         source=f"{sc.doc.path}:{sc.doc.position(ptr)[0]}",

@@ -1,0 +1,172 @@
+"""``rules lint``: a schema problem in a descriptive field is one line (never a traceback) and the rule's
+logic is still checked; ``strings_under`` keys and rules iterating over ``$base``/``$manifest`` lists are
+path-checked like any other rule."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from helpers import rule, rule_file
+from hrpolicy.plugins.operators import OPERATORS
+
+from hrpolicy.errors import RuleError
+from hrpolicy.lint import lint
+from hrpolicy.model import ErrorRecord
+from hrpolicy.pluginmanager import Plugins, get_plugin_manager
+from hrpolicy.rules import load_pack
+from hrpolicy.session import country_table
+
+PACK = Path(__file__).resolve().parents[2] / "rules"
+HRPOLICY = Path(sys.executable).parent / "hrpolicy"
+OPS = {op.name: op for op in OPERATORS}
+
+BODY = """
+for_each: markets
+require: {country: {present: true}}
+message: "market {item.country}"
+"""
+
+
+def lint_dir(pack: Path) -> list[ErrorRecord]:
+    """What ``rules lint`` reports for ``pack``, with the built-in facts and dataset fields."""
+    plugins = Plugins(get_plugin_manager(autoload=False))
+    countries = country_table(plugins, [pack])
+    facts = countries.facts("VN").keys() | countries.unknown().keys()
+    return lint([pack], OPS, facts, countries.dataset.keys())
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    pack = tmp_path / "rules"
+    pack.mkdir()
+    (pack / "t.yaml").write_text(text, encoding="utf-8")
+    return pack
+
+
+def run_lint(pack: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(HRPOLICY), "rules", "lint", str(pack)],
+        cwd=pack.parent,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+# A rule whose only schema problem is descriptive, written so that the problem sits on line 3 or later.
+DESCRIPTIVE_PROBLEMS = {
+    "no title": (
+        rule("HRDD-TST-001", BODY).replace("  title: test rule\n", ""),
+        "$.rules[0]: 'title' is a required property",
+    ),
+    "reference without section": (
+        rule("HRDD-TST-001", BODY).replace('{framework: UNGP, section: "17"}', "{framework: UNGP}"),
+        "$.rules[0].references[0]: 'section' is a required property",
+    ),
+    "tags not a list": (
+        rule("HRDD-TST-001", BODY, meta="tags: 5"),
+        "$.rules[0].tags: 5 is not of type 'array'",
+    ),
+    "rationale not text": (
+        rule("HRDD-TST-001", BODY).replace("rationale: because", "rationale: 7"),
+        "$.rules[0].rationale: 7 is not of type 'string'",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DESCRIPTIVE_PROBLEMS))
+def test_a_descriptive_schema_problem_is_one_line_not_a_traceback(tmp_path: Path, case: str) -> None:
+    text, message = DESCRIPTIVE_PROBLEMS[case]
+    pack = write(tmp_path, rule_file(text))
+    proc = run_lint(pack)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr and "please report" not in proc.stderr, proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    assert lines[-1] == "1 rule files checked, 1 problem", proc.stdout
+    assert len(lines) == 2, proc.stdout
+    where, _, said = lines[0].partition(": ")
+    path, line, col = where.split(":")
+    assert path == "rules/t.yaml" and int(line) >= 3 and int(col) >= 1, lines[0]
+    assert said == message
+    records = lint_dir(pack)
+    assert [r.message for r in records] == [message]
+
+
+def test_a_rule_with_a_descriptive_problem_still_has_its_logic_checked(tmp_path: Path) -> None:
+    body = BODY.replace("{item.country}", "{item.countri}")
+    pack = write(tmp_path, rule_file(rule("HRDD-TST-001", body, meta="tags: 5")))
+    messages = [r.message for r in lint_dir(pack)]
+    assert len(messages) == 2, messages
+    assert messages[0] == "$.rules[0].tags: 5 is not of type 'array'"
+    assert messages[1].startswith("path `countri` does not exist in an entry of `markets`")
+
+
+def test_ill_typed_descriptive_fields_are_reported_without_a_crash(tmp_path: Path) -> None:
+    text = (
+        rule("HRDD-TST-001", BODY)
+        .replace("title: test rule", "title: [a]")
+        .replace("remediation: do the thing", "remediation: {a: 1}")
+        .replace('[{framework: UNGP, section: "17"}]', "[5, {framework: UNGP, section: [1]}]")
+    )
+    text += rule(
+        "HRDD-TST-002", "when: {product: {present: true}}\nmessage: x", meta="tags: [[1], 2]"
+    ).replace('[{framework: UNGP, section: "17"}]', "5")
+    messages = [r.message for r in lint_dir(write(tmp_path, rule_file(text)))]
+    assert messages == [
+        "$.rules[0].title: ['a'] is not of type 'string'",
+        "$.rules[0].references[0]: 5 is not of type 'object'",
+        "$.rules[0].references[1].section: [1] is not of type 'string', 'integer'",
+        "$.rules[0].remediation: {'a': 1} is not of type 'string'",
+        "$.rules[1].references: 5 is not of type 'array'",
+        "$.rules[1].tags[0]: [1] is not of type 'string'",
+        "$.rules[1].tags[1]: 2 is not of type 'string'",
+    ]
+
+
+def test_check_still_refuses_the_pack_at_the_schema_problem(tmp_path: Path) -> None:
+    text, message = DESCRIPTIVE_PROBLEMS["tags not a list"]
+    pack = write(tmp_path, rule_file(text))
+    with pytest.raises(RuleError) as raised:
+        load_pack([pack], OPS)
+    assert raised.value.message == message
+
+
+def test_a_misspelt_strings_under_key_is_reported_at_the_key(tmp_path: Path) -> None:
+    body = """
+    for_each: {strings_under: [assesments, waivers, x-notes, transparency.reports]}
+    when: {$item: {matches: "@"}}
+    message: found
+    """
+    text = rule_file(rule("HRDD-TST-001", body))
+    records = lint_dir(write(tmp_path, text))
+    line = next(n for n, s in enumerate(text.splitlines(), 1) if "strings_under" in s)
+    source = text.splitlines()[line - 1]
+    assert [(r.line, r.column, r.message.split(";")[0]) for r in records] == [
+        (line, source.index("assesments") + 1, "`assesments` is not a top-level key of the manifest"),
+        (
+            line,
+            source.index("transparency.reports") + 1,
+            "`transparency.reports` is not a top-level key of the manifest",
+        ),
+    ]
+    assert "the manifest has assessments, " in records[0].message
+
+
+@pytest.mark.parametrize("source", ["$base.markets", "$manifest.markets"])
+def test_a_rule_over_a_reference_is_checked_against_the_list_entries(tmp_path: Path, source: str) -> None:
+    body = f"""
+    for_each: {source}
+    when: {{statuz: {{equals: launched}}, country: {{present: true}}}}
+    require: {{none: {{in: markets, where: {{country: {{equals: $item.country}}}}}}}}
+    message: "{{item.country}} was {{item.stauts}}"
+    """
+    messages = [r.message for r in lint_dir(write(tmp_path, rule_file(rule("HRDD-TST-001", body))))]
+    assert len(messages) == 2, messages
+    assert all(m.startswith("path `") and "does not exist in an entry of `markets`" in m for m in messages)
+    assert {m.split("`")[1] for m in messages} == {"statuz", "stauts"}
+
+
+def test_the_shipped_pack_is_clean() -> None:
+    assert lint_dir(PACK) == []
