@@ -14,20 +14,36 @@ A test file::
 
 The run fails on: an unknown rule id, a case expecting nothing, a schema-invalid test manifest, a rule with
 no failing or no passing case, and of course on any expectation not met.
+
+A test that cannot fail is worse than none, so the format is strict: unknown keys are errors (a file holds
+only ``today`` and ``cases``, a case only the keys above, both may add ``x-`` keys; an expectation mapping
+only ``outcome``, ``count``, ``severity`` and ``pointers``). ``today`` is a date YYYY-MM-DD; ``count`` a
+whole number >= 0; ``severity`` one of critical, high, medium, low; ``pointers`` a list of JSON
+pointers; ``base`` a manifest mapping; ``manifest_file`` a relative path that stays inside the rules
+directory holding the test file.
 """
 
 from __future__ import annotations
 
 import datetime
+import os
+import re
 from collections.abc import Callable, Iterable, Mapping
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any, NamedTuple
 
-from hrpolicy.model import ErrorRecord, Finding, ManifestResult
+from hrpolicy.errors import HrpolicyError
+from hrpolicy.model import NOTICE, SEVERITIES, ErrorRecord, Finding, ManifestResult
 from hrpolicy.rules import display_path
-from hrpolicy.yaml import Document, load_file
+from hrpolicy.yaml import Document, load_file, pointer_join
 
 OUTCOMES = ("fail", "pass", "waived")
+FILE_KEYS = ("today", "cases")
+CASE_KEYS = ("name", "manifest", "manifest_file", "base", "today", "expect")
+EXPECT_KEYS = ("outcome", "count", "severity", "pointers")
+# Notices never fail a run and are not judged by expectations, so no expectation can be about one.
+EXPECT_SEVERITIES = SEVERITIES
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 class CaseResult(NamedTuple):
@@ -79,7 +95,15 @@ def run(
         if not isinstance(cases, list) or not cases:
             errors.append(ErrorRecord(doc.path, "a rule test file needs a non-empty 'cases' list", 1, 1))
             continue
-        file_today = _date(spec.get("today"), default_today)
+        # A misspelt key or a bad date would make every case in the file test something else: run none.
+        problems = _unknown_keys(doc, "", spec, FILE_KEYS, "test file")
+        file_today = _date(doc, "/today", spec["today"]) if "today" in spec else default_today
+        if isinstance(file_today, ErrorRecord):
+            problems.append(file_today)
+        if problems:
+            errors.extend(problems)
+            continue
+        assert isinstance(file_today, datetime.date)
         for i, case in enumerate(cases):
             errors.extend(
                 _run_case(doc, f"/cases/{i}", case, file_today, known, check, results, coverage, path)
@@ -92,10 +116,80 @@ def run(
     return TestRun(results, errors, coverage)
 
 
-def _date(value: Any, default: datetime.date) -> datetime.date:
-    if isinstance(value, str):
-        return datetime.date.fromisoformat(value)
-    return default
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _date(doc: Document, pointer: str, value: Any, prefix: str = "") -> datetime.date | ErrorRecord:
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        try:
+            return datetime.date.fromisoformat(value)
+        except ValueError:
+            pass
+    problem = f"{prefix}today must be a date YYYY-MM-DD, not {_shown(value)}"
+    return ErrorRecord(doc.path, problem, *doc.position(pointer))
+
+
+def _unknown_keys(
+    doc: Document,
+    pointer: str,
+    mapping: Mapping[str, Any],
+    allowed: tuple[str, ...],
+    what: str,
+    extensions: bool = True,
+) -> list[ErrorRecord]:
+    hint = ", ".join(allowed) + (" or x-..." if extensions else "")
+    return [
+        ErrorRecord(
+            doc.path,
+            f"{what}: unknown key {_shown(key)} (use {hint})",
+            *doc.position(pointer_join(pointer, key)),
+        )
+        for key in mapping
+        if key not in allowed and not (extensions and key.startswith("x-"))
+    ]
+
+
+def _expectation(doc: Document, pointer: str, what: str, want: Any) -> dict[str, Any] | list[ErrorRecord]:
+    """``want`` (an outcome or a mapping) as a checked mapping, or what is wrong with it."""
+
+    def error(key: str, problem: str) -> ErrorRecord:
+        at = pointer_join(pointer, key) if isinstance(want, dict) else pointer
+        return ErrorRecord(doc.path, f"{what}: {problem}", *doc.position(at))
+
+    if not isinstance(want, dict):
+        if isinstance(want, str) and want in OUTCOMES:
+            return {"outcome": want}
+        return [error("", f"give {' | '.join(OUTCOMES)} or a mapping with {', '.join(EXPECT_KEYS)}")]
+    errors = _unknown_keys(doc, pointer, want, EXPECT_KEYS, what, extensions=False)
+    outcome = want.get("outcome")
+    if not isinstance(outcome, str) or outcome not in OUTCOMES:
+        errors.append(
+            error("outcome", f"outcome must be one of {', '.join(OUTCOMES)}, not {_shown(outcome)}")
+        )
+    if outcome == "pass" and "severity" in want:  # no finding to check it against: it would always hold
+        errors.append(error("severity", "a passing expectation has no finding whose severity to check"))
+    count = want.get("count", 0)
+    if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+        errors.append(error("count", f"count must be a whole number >= 0, not {_shown(count)}"))
+    severity = want.get("severity", SEVERITIES[0])
+    if not isinstance(severity, str) or severity not in EXPECT_SEVERITIES:
+        shown = _shown(severity)
+        errors.append(
+            error("severity", f"severity must be one of {', '.join(EXPECT_SEVERITIES)}, not {shown}")
+        )
+    pointers = want.get("pointers", [])
+    if not isinstance(pointers, list) or not all(
+        isinstance(p, str) and (p == "" or p.startswith("/")) for p in pointers
+    ):
+        errors.append(
+            error(
+                "pointers",
+                f"pointers must be a list of JSON pointers like /markets/0, not {_shown(pointers)}",
+            )
+        )
+    return errors or want
 
 
 def _run_case(
@@ -123,48 +217,107 @@ def _run_case(
                 col,
             )
         ]
-    errors = []
-    for rid in expect:
+    errors = _unknown_keys(doc, ptr, case, CASE_KEYS, f"case {name!r}")
+    wanted: dict[str, dict[str, Any]] = {}
+    for rid, want in expect.items():
+        at = pointer_join(f"{ptr}/expect", rid)
         if rid not in known:
-            errors.append(
-                ErrorRecord(doc.path, f"case {name!r}: unknown rule id {rid}", *doc.position(f"{ptr}/expect"))
+            errors.append(ErrorRecord(doc.path, f"case {name!r}: unknown rule id {rid}", *doc.position(at)))
+            continue
+        checked = _expectation(doc, at, f"case {name!r}: {rid}", want)
+        if isinstance(checked, list):
+            errors.extend(checked)
+        else:
+            wanted[rid] = checked
+    day = _date(doc, f"{ptr}/today", case["today"], f"case {name!r}: ") if "today" in case else today
+    if isinstance(day, ErrorRecord):
+        errors.append(day)
+    if "base" in case and not isinstance(case["base"], dict):
+        errors.append(
+            ErrorRecord(
+                doc.path,
+                f"case {name!r}: base must be a manifest mapping, not {_shown(case['base'])}",
+                *doc.position(f"{ptr}/base"),
             )
+        )
+    if "manifest" in case and "manifest_file" in case:
+        errors.append(
+            ErrorRecord(
+                doc.path,
+                f"case {name!r}: give manifest or manifest_file, not both",
+                *doc.position(f"{ptr}/manifest_file"),
+            )
+        )
     if errors:
         return errors
+    assert isinstance(day, datetime.date)
+    manifest: Document | list[ErrorRecord]
     if "manifest_file" in case:
-        manifest_path = path.parent / str(case["manifest_file"])
-        manifest = load_file(manifest_path, display=display_path(manifest_path))
+        manifest = _manifest_file(doc, f"{ptr}/manifest_file", case["manifest_file"], path, name)
     elif isinstance(case.get("manifest"), dict):
         manifest = _sub_document(doc, f"{ptr}/manifest", case["manifest"])
     else:
-        return [ErrorRecord(doc.path, f"case {name!r} needs manifest or manifest_file", line, col)]
-    outcome = check(manifest, _date(case.get("today"), today), case.get("base"))
+        manifest = [
+            ErrorRecord(doc.path, f"case {name!r} needs a manifest mapping or a manifest_file", line, col)
+        ]
+    if isinstance(manifest, list):
+        return manifest
+    outcome = check(manifest, day, case.get("base"))
     if not isinstance(outcome, ManifestResult):
         return [
             ErrorRecord(e.path, f"case {name!r}: invalid test manifest: {e.message}", e.line, e.column)
             for e in outcome
         ]
-    for rid, want in expect.items():
-        wanted = want if isinstance(want, dict) else {"outcome": want}
+    for rid, want in wanted.items():
         results.append(
-            _judge(doc.path, line, name, rid, wanted, [f for f in outcome.findings if f.rule == rid])
+            _judge(doc.path, line, name, rid, want, [f for f in outcome.findings if f.rule == rid])
         )
-        coverage[rid].add(str(wanted.get("outcome")))
+        coverage[rid].add(want["outcome"])
     return []
+
+
+def _manifest_file(
+    doc: Document, pointer: str, value: Any, path: Path, name: str
+) -> Document | list[ErrorRecord]:
+    """Load ``manifest_file``, which must stay inside the rules directory (test files sit in its tests/).
+
+    Nothing outside that directory is ever read, so no error can show another file's contents."""
+    where = doc.position(pointer)
+
+    def error(problem: str) -> list[ErrorRecord]:
+        return [ErrorRecord(doc.path, f"case {name!r}: manifest_file {problem}", *where)]
+
+    if not isinstance(value, str) or not value:
+        return error(f"must be a path relative to the test file, not {_shown(value)}")
+    if PurePath(value).is_absolute() or PurePath(value).anchor:
+        return error(f"{_shown(value)} must be relative to the test file, not absolute")
+    root = path.parent.parent
+    try:
+        # os.path.realpath, not Path.resolve: a symlink loop is then an OSError on open, not a RuntimeError.
+        target = Path(os.path.realpath(path.parent / value))
+        if not target.is_relative_to(os.path.realpath(root)):
+            return error(f"{_shown(value)} is outside the rules directory {display_path(root)}")
+        return load_file(target, display=display_path(target))
+    except HrpolicyError as exc:
+        if exc.path is not None and exc.line is not None:  # a problem inside the file: point there
+            return [
+                ErrorRecord(exc.path, f"case {name!r}: manifest_file: {exc.message}", exc.line, exc.column)
+            ]
+        return error(f"{_shown(value)}: {exc.message}")
+    except (OSError, ValueError) as exc:
+        return error(f"{_shown(value)} cannot be read: {exc}")
 
 
 def _judge(
     path: str, line: int, name: str, rid: str, want: Mapping[str, Any], found: list[Finding]
 ) -> CaseResult:
-    outcome = want.get("outcome")
-    real = [f for f in found if f.severity != "notice"]
+    outcome = want["outcome"]
+    real = [f for f in found if f.severity != NOTICE]
     counting = [f for f in real if not f.waived]
 
     def result(problem: str = "") -> CaseResult:
         return CaseResult(path, line, name, rid, str(outcome), not problem, problem)
 
-    if outcome not in OUTCOMES:
-        return result(f"outcome must be one of {', '.join(OUTCOMES)}, not {outcome!r}")
     shown = "; ".join(
         f"{f.location.pointer or '/'} {f.severity}{' (waived)' if f.waived else ''}" for f in real
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import io
 import json
+import re
 from collections.abc import Callable, Sequence
 from typing import IO, Any
 
@@ -115,10 +116,26 @@ def write_json(result: ruletests.TestRun, stream: IO[str]) -> None:
     stream.write("\n")
 
 
+# Characters XML 1.0 cannot hold at all (not even as character references): C0 controls other than tab, LF
+# and CR, U+FFFE/U+FFFF and lone surrogates. ElementTree writes them as they are, which breaks the file.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_safe(text: object) -> str:
+    """``text`` with every character XML 1.0 does not allow replaced by ``?``."""
+    return _NOT_XML.sub("?", str(text))
+
+
 def write_junit(result: ruletests.TestRun, stream: IO[str]) -> None:
     """One ``testsuite`` per test file, one ``testcase`` per (case, rule) expectation; problems with the
     test files themselves (and rules without cases) are ``error`` test cases in a suite of their own."""
     import xml.etree.ElementTree as ET
+
+    def element(parent: ET.Element, tag: str, text: str | None = None, **attrs: object) -> ET.Element:
+        node = ET.SubElement(parent, tag, {k: xml_safe(v) for k, v in attrs.items()})
+        if text is not None:
+            node.text = xml_safe(text)
+        return node
 
     root = ET.Element("testsuites", name="hrpolicy rules test")
     by_file: dict[str, list[ruletests.CaseResult]] = {}
@@ -126,32 +143,19 @@ def write_junit(result: ruletests.TestRun, stream: IO[str]) -> None:
         by_file.setdefault(r.file, []).append(r)
     for file, results in by_file.items():
         failures = sum(1 for r in results if not r.ok)
-        suite = ET.SubElement(
-            root, "testsuite", name=file, tests=str(len(results)), failures=str(failures), errors="0"
-        )
+        suite = element(root, "testsuite", name=file, tests=len(results), failures=failures, errors=0)
         for r in results:
-            case = ET.SubElement(
-                suite,
-                "testcase",
-                classname=r.rule,
-                name=f"{r.case} [{r.outcome}]",
-                file=file,
-                line=str(r.line),
+            case = element(
+                suite, "testcase", classname=r.rule, name=f"{r.case} [{r.outcome}]", file=file, line=r.line
             )
             if not r.ok:
-                ET.SubElement(case, "failure", message=r.detail, type="expectation").text = r.detail
+                element(case, "failure", r.detail, message=r.detail, type="expectation")
     if result.errors:
-        suite = ET.SubElement(
-            root,
-            "testsuite",
-            name="rule pack",
-            tests=str(len(result.errors)),
-            failures="0",
-            errors=str(len(result.errors)),
-        )
+        count = len(result.errors)
+        suite = element(root, "testsuite", name="rule pack", tests=count, failures=0, errors=count)
         for e in result.errors:
-            case = ET.SubElement(suite, "testcase", classname="rules", name=str(e))
-            ET.SubElement(case, "error", message=e.message).text = str(e)
+            case = element(suite, "testcase", classname="rules", name=e)
+            element(case, "error", str(e), message=e.message)
     ET.indent(root)
     stream.write('<?xml version="1.0" encoding="utf-8"?>\n')
     stream.write(ET.tostring(root, encoding="unicode"))
