@@ -41,6 +41,7 @@ class CompiledRule(NamedTuple):
     info: RuleInfo
     bodies: tuple[Body, ...]
     escalate: tuple[tuple[Test, str], ...]
+    spec: Mapping[str, Any] = {}  # the rule as written, for explain and the catalogue
 
 
 class RulePack(NamedTuple):
@@ -309,7 +310,7 @@ def _compile_rule(spec: Mapping[str, Any], ptr: str, sc: Scope) -> CompiledRule:
         (compile_condition(e["when"], f"{ptr}/escalate/{i}/when", sc), e["severity"])
         for i, e in enumerate(spec.get("escalate") or ())
     )
-    return CompiledRule(info, bodies, escalate)
+    return CompiledRule(info, bodies, escalate, dict(spec))
 
 
 def _compile_body(spec: Mapping[str, Any], ptr: str, sc: Scope, redact: bool) -> Body:

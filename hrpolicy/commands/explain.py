@@ -1,4 +1,8 @@
-"""``hrpolicy explain RULE-ID``: one rule in plain language."""
+"""``hrpolicy explain RULE-ID``: one rule in plain language.
+
+Everything printed passes through :func:`hrpolicy.describe.plain` (one line each, control, bidi and
+line-separator characters replaced) before it is wrapped: rule text never reaches the terminal raw.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,12 @@ import textwrap
 from collections.abc import Sequence
 from typing import IO
 
-from hrpolicy.describe import Describer, area
+from hrpolicy.describe import Describer, area, plain
 from hrpolicy.errors import UsageError
 from hrpolicy.session import Session, SessionConfig
 
 WIDTH = 100
+_TIER = "Its tier sets the severity and how old evidence may be."
 
 
 def run(rule_id: str, *, dirs: Sequence[str], autoload: bool, stdout: IO[str]) -> int:
@@ -27,35 +32,38 @@ def run(rule_id: str, *, dirs: Sequence[str], autoload: bool, stdout: IO[str]) -
     text = Describer(session.pack, session.plugins.operators()).explain(rule)
 
     def field(label: str, value: str) -> None:
-        stdout.write(textwrap.fill(value, WIDTH, initial_indent=f"{label:<15}", subsequent_indent=" " * 15))
+        stdout.write(
+            textwrap.fill(plain(value), WIDTH, initial_indent=f"{label:<15}", subsequent_indent=" " * 15)
+        )
         stdout.write("\n")
 
-    stdout.write(f"{info.id}: {info.title}\n")
-    stdout.write(f"{area(info.id)}; defined in {info.source}\n\n")
+    def paragraph(heading: str, value: str) -> None:
+        stdout.write(f"\n{heading}\n")
+        stdout.write(textwrap.fill(plain(value), WIDTH, initial_indent="  ", subsequent_indent="  ") + "\n")
+
+    stdout.write(f"{plain(info.id)}: {plain(info.title)}\n")
+    stdout.write(f"{plain(area(info.id))}; defined in {plain(info.source)}\n\n")
     field("Severity:", text.severity)
     field("Waivable:", "yes" if info.waivable else "no (a waiver for it is an error)")
     if info.redact:
         field("Redaction:", "what it finds never appears in any output")
-    field("Looks at:", text.iterates)
-    field("Judged by:", f"{text.judged_by}. Its tier sets the severity and how old evidence may be.")
-    for i, (scope, cleared, message) in enumerate(text.cases, 1):
+    if text.shared:
+        field("Looks at:", text.cases[0].iterates)
+        field("Judged by:", f"{text.cases[0].judged_by}. {_TIER}")
+    for i, case in enumerate(text.cases, 1):
         if len(text.cases) > 1:
             stdout.write(f"\nCase {i}:\n")
-        field("Fires when:", scope)
-        field("Cleared by:", cleared)
-        field("Message:", message)
-    stdout.write(
-        "\nWhy:\n" + textwrap.fill(info.rationale, WIDTH, initial_indent="  ", subsequent_indent="  ")
-    )
-    stdout.write("\n\nReferences:\n")
+        if not text.shared:
+            field("Looks at:", case.iterates)
+            field("Judged by:", f"{case.judged_by}. {_TIER}")
+        field("Fires when:", case.scope)
+        field("Cleared by:", case.cleared)
+        field("Message:", case.message)
+    paragraph("Why:", info.rationale)
+    stdout.write("\nReferences:\n")
     for ref in info.references:
         note = f" ({ref.note})" if ref.note else ""
-        stdout.write(
-            textwrap.fill(f"- {ref.framework} {ref.section}{note}", WIDTH, subsequent_indent="    ") + "\n"
-        )
-    stdout.write(
-        "\nWhat to do:\n"
-        + textwrap.fill(info.remediation, WIDTH, initial_indent="  ", subsequent_indent="  ")
-    )
-    stdout.write("\n")
+        line = plain(f"- {ref.framework} {ref.section}{note}")
+        stdout.write(textwrap.fill(line, WIDTH, subsequent_indent="    ") + "\n")
+    paragraph("What to do:", info.remediation)
     return 0

@@ -7,10 +7,12 @@ stale (regenerate with ``hrpolicy rules docs --output docs/rules.md``).
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Sequence
 from typing import IO
 
-from hrpolicy.describe import AREAS, Describer, area
+from hrpolicy.describe import AREAS, Describer, area, segments
+from hrpolicy.errors import one_line
 from hrpolicy.files import write_report
 from hrpolicy.session import Session, SessionConfig
 
@@ -25,9 +27,67 @@ def run(dirs: Sequence[str], *, output: str | None, autoload: bool, stdout: IO[s
     return 0
 
 
-def _md(text: str) -> str:
-    """Rule text as Markdown table-cell/paragraph content: no raw pipes or HTML."""
-    return " ".join(text.split()).replace("|", "\\|").replace("<", "&lt;")
+_ALWAYS = {"\\": "\\\\", "`": "\\`", "*": "\\*", "~": "\\~", "[": "\\[", "]": "\\]"}
+_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_BLOCK_START = re.compile(r"(?:[#>=+-]|\d{1,9}(?=[.)]))")
+
+
+def _md_text(text: str, *, cell: bool = False, start: bool = False) -> str:
+    """Rule text as Markdown that renders as that text: whitespace collapsed, control characters
+    replaced, ``<``, ``>`` and an ``&`` that could start a character reference as entities, no emphasis,
+    code, links or images (``[``, ``]`` escaped), and pipes escaped in table cells. ``start``: the text
+    opens a block, where ``#``, ``>``, ``-``, ``+`` or ``1.`` would start a heading, quote or list."""
+    text = one_line(" ".join(text.split()))
+    out = []
+    for i, ch in enumerate(text):
+        if ch == "&" and not re.match(r"[A-Za-z0-9#]", text[i + 1 : i + 2]):
+            out.append(ch)  # a bare "&" cannot start a character reference: kept readable
+        elif ch in _HTML:
+            out.append(_HTML[ch])
+        elif ch in _ALWAYS:
+            out.append(_ALWAYS[ch])
+        elif ch == "_":  # only intraword underscores can never open or close emphasis
+            inner = 0 < i < len(text) - 1 and text[i - 1].isalnum() and text[i + 1].isalnum()
+            out.append("_" if inner else "\\_")
+        elif ch == "|" and cell:
+            out.append("\\|")
+        else:
+            out.append(ch)
+    shown = "".join(out)
+    match = _BLOCK_START.match(shown) if start else None
+    if match:
+        cut = match.end() if match.group().isdigit() else 0
+        shown = shown[:cut] + "\\" + shown[cut:]
+    return shown
+
+
+def _md_code(text: str, *, cell: bool = False) -> str:
+    """``text`` verbatim as a Markdown code span: nothing escaped but pipes in table cells (which GFM
+    unescapes before the span is read), inside a backtick fence longer than any backtick run in it."""
+    text = one_line(text)
+    if cell:
+        text = text.replace("|", "\\|")
+    if not text.strip():
+        return "` `" if not text else "`" + text + "`"
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text[0] in "` " or text[-1] in "` " else ""  # one space each side is stripped again
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _md(text: str, *, cell: bool = False, start: bool = False) -> str:
+    """A description (text and code runs, see :func:`hrpolicy.describe.segments`) as Markdown."""
+    runs = segments(text)
+    out = []
+    for i, (run, is_code) in enumerate(runs):
+        if is_code:
+            out.append(_md_code(run, cell=cell))
+        else:
+            # Keep the spaces around code runs that the whitespace collapsing would drop.
+            lead = " " if i > 0 and run[:1].isspace() else ""
+            trail = " " if i < len(runs) - 1 and run[-1:].isspace() else ""
+            body = _md_text(run, cell=cell, start=start and i == 0)
+            out.append(lead + body + trail if body else lead or trail)
+    return "".join(out)
 
 
 def render(session: Session) -> str:
@@ -46,8 +106,8 @@ def render(session: Session) -> str:
         "| id | title | severity |",
         "|---|---|---|",
         *(
-            f"| [{r.info.id}](#{r.info.id.lower()}) | {_md(r.info.title)} | {r.info.severity} |"
-            for r in rules
+            f"| [{r.info.id}](#{r.info.id.lower()}) | {_md(r.info.title, cell=True)} | {r.info.severity} |"
+            for r in rules  # ids and severities are validated: a pattern and an enum
         ),
         "",
     ]
@@ -58,21 +118,24 @@ def render(session: Session) -> str:
             text = describer.explain(rule)
             out += [f"### {info.id}", "", f"**{_md(info.title)}**", ""]
             out.append(f"- Severity: {_md(text.severity)}")
-            out.append(f"- Looks at: {_md(text.iterates)}; judged by {_md(text.judged_by)}")
-            for i, (scope, cleared, _message) in enumerate(text.cases, 1):
+            if text.shared:
+                first = text.cases[0]
+                out.append(f"- Looks at: {_md(first.iterates)}; judged by {_md(first.judged_by)}")
+            for i, case in enumerate(text.cases, 1):
                 label = f" (case {i})" if len(text.cases) > 1 else ""
-                out.append(f"- Fires when{label}: {_md(scope)}")
-                out.append(f"- Cleared by{label}: {_md(cleared)}")
+                if not text.shared:
+                    out.append(f"- Looks at{label}: {_md(case.iterates)}; judged by {_md(case.judged_by)}")
+                out.append(f"- Fires when{label}: {_md(case.scope)}")
+                out.append(f"- Cleared by{label}: {_md(case.cleared)}")
             if not info.waivable:
                 out.append("- Not waivable.")
             if info.redact:
                 out.append("- What it finds never appears in any output.")
-            out.append(
-                f"- Tags: {', '.join(info.tags) or '(none)'}; defined in `{info.source.rsplit(':', 1)[0]}`"
-            )
+            tags = ", ".join(_md(str(tag)) for tag in info.tags) or "(none)"
+            out.append(f"- Tags: {tags}; defined in {_md_code(info.source.rsplit(':', 1)[0])}")
             out += ["", f"Why: {_md(info.rationale)}", "", "References:", ""]
             for ref in info.references:
                 note = f": {_md(ref.note)}" if ref.note else ""
-                out.append(f"- {_md(ref.framework)} {_md(ref.section)}{note}")
+                out.append(f"- {_md(ref.framework, start=True)} {_md(ref.section)}{note}")
             out += ["", f"What to do: {_md(info.remediation)}", ""]
     return "\n".join(out).rstrip() + "\n"
