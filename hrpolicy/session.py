@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -16,7 +17,15 @@ from hrpolicy.manifest import validate
 from hrpolicy.model import ErrorRecord, ManifestLoader, ManifestResult
 from hrpolicy.pluginmanager import Plugins, get_plugin_manager
 from hrpolicy.rules import RulePack, display_path, load_checked, load_pack
-from hrpolicy.waivers import Waiver, apply_waivers, check_waivers, load_central, product_waivers, read_waivers
+from hrpolicy.waivers import (
+    Waiver,
+    apply_waivers,
+    check_waivers,
+    load_central,
+    product_waivers,
+    read_waivers,
+    scrubber,
+)
 from hrpolicy.yaml import Document, load_yaml
 
 
@@ -83,7 +92,7 @@ class Session:
         """Findings for an already parsed manifest; ``base`` (data) overrides ``--base`` (for rule tests)."""
         errors = validate(doc)
         if errors:
-            return errors
+            return self._redacted(doc, errors)
         product = doc.data["product"]["id"]
         own = read_waivers(doc, central=False)
         errors = check_waivers(own, self.rules)
@@ -109,6 +118,26 @@ class Session:
             raw, waivers, rules=self.rules, today=self.config.today, path=doc.path, doc=doc
         )
         return ManifestResult(doc.path, product, tuple(findings))
+
+    def _redacted(self, doc: Document, errors: list[ErrorRecord]) -> list[ErrorRecord]:
+        """Schema errors quote the offending value or key. Rules do not run on an invalid manifest, so the
+        redacting rules (personal identifiers) scan it here, and what they find is cut from the errors."""
+        redacting = tuple(r for r in self.pack.rules if r.info.redact)
+        if not redacting or not isinstance(doc.data, dict):
+            return errors
+        try:
+            raw = evaluate(
+                self.pack._replace(rules=redacting),
+                doc.data,
+                manifest_path=doc.path,
+                base=doc.data,
+                today=self.config.today,
+                countries=self.countries,
+            )
+        except Exception:
+            return [replace(e, message=e.message.split(": ", 1)[0] + ": (value withheld)") for e in errors]
+        scrub = scrubber({r.secret for r in raw if r.secret})
+        return [replace(e, message=scrub(e.message)) for e in errors]
 
     def _base(self, path: Path, ref: str) -> Any:
         """The manifest as it was at git ``ref`` (an empty manifest when it did not exist there)."""

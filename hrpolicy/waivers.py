@@ -108,8 +108,8 @@ def apply_waivers(
     used: set[int] = set()
     findings: list[Finding] = []
     secrets = {r.secret for r in raw if r.secret}
-    scrub = _scrubber(secrets)
-    scrub_pointer = _scrubber(secrets | {s.replace("~", "~0").replace("/", "~1") for s in secrets})
+    scrub = scrubber(secrets)
+    scrub_pointer = scrubber(secrets | {s.replace("~", "~0").replace("/", "~1") for s in secrets})
     product = doc.data.get("product") if isinstance(doc.data, dict) else None
     owner = product.get("id") if isinstance(product, dict) else path
     for r in raw:
@@ -176,7 +176,7 @@ def product_waivers(waivers: Iterable[Waiver], product: str | None) -> list[Waiv
     return [w for w in waivers if w.applies_to_product(product)]
 
 
-def _scrubber(secrets: set[str]) -> Callable[[str], str]:
+def scrubber(secrets: set[str]) -> Callable[[str], str]:
     """Replace every text a redacting rule found (and its display form) with ``[redacted]``."""
     if not secrets:
         return lambda text: text

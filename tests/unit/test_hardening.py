@@ -316,3 +316,16 @@ def test_findings_on_different_keys_of_one_mapping_have_different_fingerprints(t
     found = h.findings(manifest(body))
     assert len(found) == 3 and len({f.fingerprint for f in found}) == 3
     assert all(f.location.pointer == "/assessments/0/x-notes" for f in found)
+
+
+def test_schema_errors_do_not_quote_what_the_redacting_rules_find(tmp_path: Path) -> None:
+    (tmp_path / "hrpolicy.yaml").write_text(
+        manifest(
+            "assessments:\n  - {id: a, type: hria, date: 2026-01-01, status: draft, jane.doe@ngo.org: x}\n"
+        ),
+        encoding="utf-8",
+    )
+    proc = run_cli("check", "--today", "2026-11-28", "--format", "json", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "jane.doe" not in proc.stdout + proc.stderr
+    assert "unexpected key '[redacted]'" in proc.stderr
