@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from typing import Any
 
 from hrpolicy.errors import HrpolicyError, RuleError
@@ -46,6 +47,17 @@ class Formatter:
         before = load_yaml(source, path)  # the loader every command uses: its errors, its limits
         # YAML reads every line break as \n, so normalising them (and dropping a BOM) changes no value.
         text = source.decode("utf-8").removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+        directive = re.match(r"(?:[ \t]*(?:#.*)?\n)*%YAML[ \t]+(\S+)", text)
+        if directive and directive.group(1) != "1.2":
+            # hrpolicy reads every file as YAML 1.2; a 1.1 directive tells other tools otherwise (017 is
+            # octal there, yes is true), so the two readings of the file already differ.
+            raise RuleError(
+                f"the file declares %YAML {directive.group(1)}, but hrpolicy reads rule files as YAML 1.2: "
+                "remove the directive (and check values such as 017, yes or on); file left unchanged",
+                path,
+                1,
+                1,
+            )
         layout = scan(text)
         for comment in layout.comments:
             if comment.in_flow:
@@ -73,7 +85,11 @@ class Formatter:
         from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
         try:
-            data = self._yaml.load(text)
+            with warnings.catch_warnings():
+                # ruamel warns (several lines) about a re-used anchor, which YAML allows and the data
+                # check below covers; the formatter's output is one line per file.
+                warnings.simplefilter("ignore")
+                data = self._yaml.load(text)
         except MarkedYAMLError as exc:  # load_yaml accepted it, so this is ruamel's round-trip parser
             mark = exc.problem_mark or exc.context_mark
             problem = " ".join(str(exc.problem or "invalid YAML").split())
@@ -159,9 +175,13 @@ def _round_trip_yaml() -> Any:
 
         def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
             if kind is ScalarNode:
-                if implicit[0] and not (self._is_key and self._is_key[-1]):
+                if implicit[0]:
+                    is_key = bool(self._is_key and self._is_key[-1])
                     for name, pattern in _CORE_TAGS:
-                        if pattern.fullmatch(value):
+                        # A key is text to hrpolicy either way; resolving it keeps the quotes of "17":
+                        # or "true": for other YAML tools. Only a null-looking key (~:) stays text, so
+                        # it is neither rewritten nor quoted.
+                        if pattern.fullmatch(value) and not (is_key and name == "null"):
                             return Tag(suffix=f"tag:yaml.org,2002:{name}")
                 return self.DEFAULT_SCALAR_TAG
             return super().resolve(kind, value, implicit)

@@ -203,10 +203,12 @@ def test_quotes_go_only_where_the_value_stays_the_same(value: str, written: str,
     assert same_data(source, result)
 
 
-def test_mapping_keys_are_text_so_they_need_quotes_only_for_syntax() -> None:
+def test_mapping_keys_keep_quotes_where_other_tools_would_read_another_type() -> None:
     source = '"~": 1\n"012": 2\n"False": 3\n" lead": 4\n"a: b": 5\n\'NO\': 6\n'
     result = fmt(source)
-    assert result == '~: 1\n012: 2\nFalse: 3\n" lead": 4\n"a: b": 5\nNO: 6\n'
+    # 012 and False would be a number and a boolean to other YAML tools, so their quotes stay; NO is
+    # text in YAML 1.2 and a null-looking ~ key stays text as written.
+    assert result == '~: 1\n"012": 2\n"False": 3\n" lead": 4\n"a: b": 5\nNO: 6\n'
     assert same_data(source, result)
 
 
@@ -482,3 +484,18 @@ def test_shipped_file_formats_idempotently_and_keeps_its_data(source: Path, tmp_
     ]
     assert run(copy, check=True) == (0, "", "")
     assert rules_fmt.Formatter().format(once, str(copy)) == once
+
+
+def test_a_yaml_1_1_directive_is_refused_with_a_clear_message(tmp_path: Path) -> None:
+    path = tmp_path / "r.yaml"
+    path.write_text("%YAML 1.1\n---\nlanguage_version: 1\n", encoding="utf-8")
+    out, err = io.StringIO(), io.StringIO()
+    assert rules_fmt.run([str(path)], check=False, stdout=out, stderr=err) == 2
+    assert "declares %YAML 1.1" in err.getvalue() and "formatter bug" not in err.getvalue()
+
+
+def test_quoted_keys_that_would_read_as_other_types_keep_their_quotes(tmp_path: Path) -> None:
+    path = tmp_path / "r.yaml"
+    path.write_text('language_version: 1\nx: {"17": a, "true": b, plain: d}\n', encoding="utf-8")
+    rules_fmt.run([str(path)], check=False, stdout=io.StringIO(), stderr=io.StringIO())
+    assert '{"17": a, "true": b, plain: d}' in path.read_text(encoding="utf-8")
