@@ -2,7 +2,7 @@
 
 The facts come from country data files merged in order (the embedded Freedom on the Net data set first,
 then plugin files, then a ``country-data.yaml`` in a rules directory), then from the
-``hrpolicy_country_facts`` hook. Tiers follow SPEC §3: Not Free -> ``high``, Partly Free -> ``elevated``,
+``hrpolicy_country_facts`` hook. Tiers: Not Free -> ``high``, Partly Free -> ``elevated``,
 Free -> ``low``, not covered -> ``unassessed`` (whose ``risk`` is configurable, ``elevated`` by default).
 """
 

@@ -24,7 +24,7 @@ FAIL_ON_CHOICES: tuple[str, ...] = (*SEVERITIES, "never")
 
 
 class ExitCode:
-    """Process exit codes (SPEC §6)."""
+    """Process exit codes, part of the command-line contract."""
 
     #: No unwaived finding at or above ``--fail-on``.
     OK = 0

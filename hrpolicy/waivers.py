@@ -1,4 +1,4 @@
-"""Waivers: recorded, time-limited exceptions to a rule (SPEC §4).
+"""Waivers: recorded, time-limited exceptions to a rule.
 
 A waiver lives in the manifest (``waivers:``) or in a central ``waivers.yaml`` of a rules directory (the
 same fields plus optional ``products: [ids]``). A waived finding is reported as waived, never dropped;

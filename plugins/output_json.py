@@ -1,4 +1,4 @@
-"""``--format json``: the stable, versioned report of SPEC §6."""
+"""``--format json``: the stable, versioned report (``schema_version`` 1)."""
 
 from __future__ import annotations
 
