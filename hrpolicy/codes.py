@@ -63,11 +63,6 @@ def country_name(code: str) -> str | None:
     return _name("countries", code)
 
 
-def language_name(code: str) -> str | None:
-    """The language's English name (``vi`` -> ``Vietnamese``), or None for an unknown code."""
-    return _name("languages", code)
-
-
 def country_problem(code: str) -> str | None:
     """None for a valid ISO 3166-1 alpha-2 code, else a one-line message for the manifest author."""
     if _name("countries", code) is not None:

@@ -26,7 +26,7 @@ from hrpolicy.waivers import (
     read_waivers,
     scrubber,
 )
-from hrpolicy.yaml import Document, load_yaml
+from hrpolicy.yaml import MAX_BYTES, Document, load_yaml
 
 
 class SessionConfig(NamedTuple):
@@ -73,7 +73,7 @@ class Session:
             raise UsageError(f"no loader for {path.suffix or 'files without a suffix'}", str(path))
         try:
             with path.open("rb") as fh:
-                data = fh.read(2 * 1024 * 1024 + 1)
+                data = fh.read(MAX_BYTES + 1)  # the loader refuses anything larger, with its message
         except OSError as exc:
             raise ManifestError(f"cannot read: {exc.strerror or exc}", display_path(path)) from None
         return loader.load(data, display_path(path))

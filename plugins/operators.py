@@ -16,17 +16,11 @@ from typing import Any
 
 from hrpolicy import hookimpl
 from hrpolicy.model import EvalContext, Operator
-from hrpolicy.scope import as_date
-
-
-def _seq(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
+from hrpolicy.scope import as_date, as_list
 
 
 def _set_of(arg: Any) -> Any:
-    items = _seq(arg)
+    items = as_list(arg)
     try:
         return frozenset(items)
     except TypeError:
@@ -131,7 +125,7 @@ def _regex(arg: Any) -> Any:
 def _regexes(arg: Any) -> list[Any]:
     """One alternation of all the patterns: a single linear-time search per value instead of one per
     pattern (a rule scanning every string of a manifest calls this thousands of times)."""
-    compiled = [_regex(a) for a in _seq(arg)]
+    compiled = [_regex(a) for a in as_list(arg)]
     if len(compiled) < 2:
         return compiled
     return [_regex("|".join(f"(?:{p.pattern})" for p in compiled))]
@@ -186,7 +180,7 @@ def _contains_all(value: Any, arg: Any, ctx: EvalContext) -> bool:
 
 
 def _subset_of(value: Any, arg: Any, ctx: EvalContext) -> bool:
-    return all(_member(v, arg) for v in _seq(value))
+    return all(_member(v, arg) for v in as_list(value))
 
 
 OPERATORS: tuple[Operator, ...] = (
@@ -230,7 +224,7 @@ OPERATORS: tuple[Operator, ...] = (
         "contains_all",
         _contains_all,
         "the list value includes every element of the argument",
-        prepare=_seq,
+        prepare=as_list,
         phrase="{path} includes all of {arg}",
     ),
     Operator(

@@ -13,6 +13,7 @@ from typing import IO
 from hrpolicy import __version__
 from hrpolicy.errors import UsageError
 from hrpolicy.model import ErrorRecord, ManifestResult, OutputFormat, OutputOptions, RunResult
+from hrpolicy.outputs import parse_outputs, write_outputs
 from hrpolicy.session import Session, SessionConfig
 
 MANIFEST_NAMES = ("hrpolicy.yaml", "hrpolicy.yml", "hrpolicy.json")
@@ -52,29 +53,6 @@ def parse_today(value: str | None) -> datetime.date:
         raise UsageError(f"--today/HRPOLICY_TODAY must be a date YYYY-MM-DD, not {value!r}") from None
 
 
-def parse_formats(
-    specs: Sequence[str], available: dict[str, OutputFormat]
-) -> list[tuple[OutputFormat, str | None]]:
-    """``text``, ``json``, ``json=report.json``: each format to stdout or to a file; one may use stdout.
-
-    When every format goes to a file, the text report still goes to stdout (what a CI log should show).
-    """
-    outputs: list[tuple[OutputFormat, str | None]] = []
-    for spec in specs or ["text"]:
-        name, _, target = spec.partition("=")
-        if name not in available:
-            raise UsageError(f"unknown format {name!r} (available: {', '.join(sorted(available))})")
-        outputs.append((available[name], target or None))
-    to_stdout = sum(1 for _, t in outputs if t is None)
-    if to_stdout > 1:
-        raise UsageError(
-            "only one --format can write to stdout; give the others a file: --format json=report.json"
-        )
-    if not to_stdout and "text" in available:
-        outputs.append((available["text"], None))  # reports go to files; people still read the run
-    return outputs
-
-
 _worker: Session | None = None
 
 
@@ -103,15 +81,6 @@ def evaluate_all(
         yield from pool.map(_check_in_worker, paths, chunksize=max(1, min(256, len(paths) // (jobs * 8))))
 
 
-def render_to_file(path: str, fmt: OutputFormat, result: RunResult, options: OutputOptions) -> None:
-    """Render a report and write it atomically; a path that cannot be written is a usage error."""
-    from hrpolicy.files import write_report
-
-    buffer = io.StringIO()
-    fmt.write(result, buffer, options)
-    write_report(path, buffer.getvalue())
-
-
 def run(
     paths: Sequence[str],
     *,
@@ -134,7 +103,7 @@ def run(
     config = SessionConfig(today=parse_today(today), rule_dirs=tuple(rules), autoload=autoload, base_ref=base)
     files = discover(paths)
     session = Session(config, plugins)
-    outputs = parse_formats(formats, session.plugins.output_formats())
+    outputs = parse_outputs(formats, session.plugins.output_formats())
     results: list[ManifestResult] = []
     errors: list[ErrorRecord] = list(session.central_errors)
     progress = len(files) >= PROGRESS_AFTER and err.isatty()
@@ -154,17 +123,16 @@ def run(
     for e in errors:
         err.write(f"{e}\n")
     color = out.isatty() and not os.environ.get("NO_COLOR")
-    for fmt, target in outputs:
-        if target is not None:
-            render_to_file(target, fmt, result, OutputOptions(verbose=verbose))
-    for fmt, target in outputs:
-        if target is None:
-            try:
-                fmt.write(result, out, OutputOptions(color=color, verbose=verbose))
-                out.flush()
-            except BrokenPipeError:
-                # The reader (`| head`) went away: the verdict still stands, and the exit code says it.
-                _silence(out)
+
+    def render(fmt: OutputFormat, stream: IO[str]) -> None:
+        fmt.write(result, stream, OutputOptions(color=color and stream is out, verbose=verbose))
+
+    try:
+        write_outputs(outputs, render, out)
+        out.flush()
+    except BrokenPipeError:
+        # The reader (`| head`) went away: the verdict still stands, and the exit code says it.
+        _silence(out)
     return result.exit_code
 
 

@@ -7,7 +7,6 @@ a rule file itself is invalid. Results as text (default), JSON or JUnit XML.
 from __future__ import annotations
 
 import datetime
-import io
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -15,8 +14,8 @@ from typing import IO, Any
 
 from hrpolicy import __version__, ruletests
 from hrpolicy.errors import UsageError, one_line
-from hrpolicy.files import write_report
 from hrpolicy.model import ErrorRecord, ManifestResult
+from hrpolicy.outputs import parse_outputs, write_outputs
 from hrpolicy.session import Session, SessionConfig
 from hrpolicy.yaml import Document
 
@@ -28,7 +27,8 @@ def run(
 ) -> int:
     from hrpolicy.commands.check import parse_today
 
-    outputs = _parse_formats(formats)
+    writers: dict[str, Writer] = {"text": write_text_report, "json": write_json, "junit": write_junit}
+    outputs = parse_outputs(formats, writers)
     # Cases and files without `today:` are evaluated on this date; give one so results never drift.
     today_ = parse_today(today)
     first = Session(SessionConfig(today=today_, rule_dirs=tuple(dirs), autoload=autoload))
@@ -43,31 +43,8 @@ def run(
     if not files:
         raise UsageError(f"no test files (tests/*.yaml) in {', '.join(str(d) for d in first.pack.dirs)}")
     result = ruletests.run(files, [r.info.id for r in first.pack.rules], check, today_)
-    for writer, target in outputs:
-        if target is None:
-            writer(result, stdout)
-        else:
-            buffer = io.StringIO()
-            writer(result, buffer)
-            write_report(target, buffer.getvalue())
+    write_outputs(outputs, lambda writer, stream: writer(result, stream), stdout)
     return 0 if result.ok else 1
-
-
-def _parse_formats(specs: Sequence[str]) -> list[tuple[Writer, str | None]]:
-    writers: dict[str, Writer] = {"text": write_text_report, "json": write_json, "junit": write_junit}
-    outputs: list[tuple[Writer, str | None]] = []
-    for spec in specs or ["text"]:
-        name, _, target = spec.partition("=")
-        if name not in writers:
-            raise UsageError(f"unknown format {name!r} (available: {', '.join(sorted(writers))})")
-        outputs.append((writers[name], target or None))
-    if sum(1 for _, t in outputs if t is None) > 1:
-        raise UsageError(
-            "only one --format can write to stdout; give the others a file: --format junit=out.xml"
-        )
-    if all(t is not None for _, t in outputs):
-        outputs.append((write_text_report, None))
-    return outputs
 
 
 def coverage_line(result: ruletests.TestRun) -> str:

@@ -6,8 +6,6 @@ from typing import IO
 
 from hrpolicy.manifest import SCHEMA_DIR
 
-SCHEMAS = ("manifest", "rules", "country-data")
-
 
 def run(name: str, stdout: IO[str]) -> int:
     stdout.write((SCHEMA_DIR / f"{name}.schema.json").read_text("utf-8"))

@@ -75,7 +75,7 @@ def test_readme_demo(tmp_path: Path) -> None:
     line, col = position_of(text, "{country: TR")
     expected = f"examples/acme-chat/hrpolicy.yaml:{line}:{col} critical HRDD-MKT-001 TR (Turkey, high risk)"
     assert expected in proc.stdout
-    assert (line, col) == (29, 5)  # the line the README shows
+    assert (line, col) == (29, 5)
     lines = proc.stdout.splitlines()
     assert lines[0] == "examples/acme-chat/hrpolicy.yaml (acme-chat)"
     # five findings (one critical), one waived, one notice, as the README says

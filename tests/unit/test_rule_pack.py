@@ -51,7 +51,7 @@ def test_every_rule_is_covered_both_ways() -> None:
         if not {"pass", "fail"} <= seen
     }
     assert uncovered == {}
-    assert len(DEFAULT_RUN.coverage) >= 4
+    assert len(DEFAULT_RUN.coverage) == 29
 
 
 @pytest.mark.parametrize(
