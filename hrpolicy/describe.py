@@ -14,7 +14,7 @@ runs, never bypass the escaping of either kind.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 from hrpolicy.errors import one_line
@@ -206,12 +206,16 @@ class Describer:
         return _join([self._operator(path, op, arg) for op, arg in spec.items()], "and")
 
     def _predicate(self, name: str) -> str:
-        spec = self.defines.get("predicates", {}).get(name)
+        return self._expand(name, self.defines.get("predicates", {}).get(name), self.condition)
+
+    def _expand(self, name: str, spec: Any, render: Callable[[Any], str]) -> str:
+        """A defined name with what it stands for in brackets, once (definitions may refer to each other)."""
+        label = _clean(name).replace("_", " ")
         if spec is None or name in self._expanding:
-            return _clean(name).replace("_", " ")
+            return label
         self._expanding.add(name)
         try:
-            return f"{_clean(name).replace('_', ' ')} ({self.condition(spec)})"
+            return f"{label} ({render(spec)})"
         finally:
             self._expanding.discard(name)
 
@@ -239,13 +243,8 @@ class Describer:
             return self._value_name(name) + (f" {code(more)}" if more else "")
         if head in _REFS:
             return f"{_REFS[head]}'s {code(rest)}" if rest else _REFS[head]
-        if head in self._lets and head not in self._expanding:
-            self._expanding.add(head)
-            try:
-                shown = f"{_clean(head).replace('_', ' ')} ({self.value(self._lets[head])})"
-            finally:
-                self._expanding.discard(head)
-            return shown + (f" {code(rest)}" if rest else "")
+        if head in self._lets:
+            return self._expand(head, self._lets[head], self.value) + (f" {code(rest)}" if rest else "")
         return _clean(f"${head}") + (f" {code(rest)}" if rest else "")
 
     def source(self, node: Any) -> str:
@@ -279,14 +278,7 @@ class Describer:
         return _join([_clean(i) for i in items], "or")
 
     def _value_name(self, name: str) -> str:
-        spec = self.defines.get("values", {}).get(name)
-        if spec is None or name in self._expanding:
-            return _clean(name).replace("_", " ")
-        self._expanding.add(name)
-        try:
-            return f"{_clean(name).replace('_', ' ')} ({self.value(spec)})"
-        finally:
-            self._expanding.discard(name)
+        return self._expand(name, self.defines.get("values", {}).get(name), self.value)
 
     def _function(self, node: Mapping[str, Any]) -> str:
         where = f" where {self.condition(node['where'])}" if "where" in node else ""
