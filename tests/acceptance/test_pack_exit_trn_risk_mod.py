@@ -8,68 +8,21 @@ the scenario text, never hard-coded.
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[2]
-SCENARIOS = REPO / "examples" / "scenarios"
-HRPOLICY = Path(sys.executable).parent / "hrpolicy"
-TODAY = "2026-11-28"
-
-
-def check_json(manifest: Path, *extra: str, cwd: Path = REPO) -> tuple[int, dict[str, Any]]:
-    proc = subprocess.run(
-        [str(HRPOLICY), "check", str(manifest), "--today", TODAY, "--format", "json", *extra],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert "Traceback" not in proc.stderr, proc.stderr
-    return proc.returncode, json.loads(proc.stdout)
-
-
-def block_lines(text: str, block: str) -> list[tuple[int, str]]:
-    """(1-based line, text without comment) of every line under the top-level ``block:`` key."""
-    lines = text.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith(f"{block}:"))
-    out = []
-    for i in range(start + 1, len(lines)):
-        line = lines[i]
-        if line and not line[0].isspace() and not line.startswith("#"):
-            break
-        out.append((i + 1, line.split("#", 1)[0]))
-    return out
-
-
-def line_in_block(text: str, block: str, needle: str) -> int:
-    """The first line under the top-level ``block:`` key that contains ``needle`` outside a comment."""
-    for number, line in block_lines(text, block):
-        if needle in line:
-            return number
-    raise AssertionError(f"{needle!r} not found in the {block} block")
-
-
-def first_line_in_block(text: str, block: str) -> int:
-    """Where a finding about the whole block points: its first entry."""
-    return next(number for number, line in block_lines(text, block) if line.strip())
-
-
-def findings_of(report: dict[str, Any]) -> list[dict[str, Any]]:
-    assert report["errors"] == []
-    (result,) = report["results"]
-    return list(result["findings"])
-
-
-def triples(findings: list[dict[str, Any]]) -> set[tuple[str, str, int]]:
-    return {(f["rule"], f["severity"], f["location"]["line"]) for f in findings}
+from helpers import (
+    REPO,
+    SCENARIOS,
+    block_lines,
+    check_json,
+    findings_of,
+    first_line_in_block,
+    line_in_block,
+    triples,
+)
 
 
 def test_exiting_a_not_free_market_that_holds_a_local_data_store() -> None:

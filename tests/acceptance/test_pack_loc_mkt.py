@@ -7,53 +7,13 @@ the scenario text, never hard-coded.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-from typing import Any
-
-REPO = Path(__file__).resolve().parents[2]
-SCENARIOS = REPO / "examples" / "scenarios"
-HRPOLICY = Path(sys.executable).parent / "hrpolicy"
-TODAY = "2026-11-28"
-
-
-def check_json(scenario: Path) -> tuple[int, dict[str, Any]]:
-    proc = subprocess.run(
-        [str(HRPOLICY), "check", str(scenario), "--today", TODAY, "--format", "json"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert "Traceback" not in proc.stderr, proc.stderr
-    return proc.returncode, json.loads(proc.stdout)
-
-
-def line_in_block(text: str, block: str, needle: str) -> int:
-    """1-based line of the first line containing ``needle`` after the top-level ``block:`` key (and
-    before the next top-level key)."""
-    lines = text.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith(f"{block}:"))
-    for i in range(start + 1, len(lines)):
-        line = lines[i]
-        if line and not line[0].isspace() and not line.startswith("#"):
-            break
-        if needle in line.split("#", 1)[0]:
-            return i + 1
-    raise AssertionError(f"{needle!r} not found in the {block} block")
-
-
-def findings_of(report: dict[str, Any]) -> list[dict[str, Any]]:
-    assert report["errors"] == []
-    (result,) = report["results"]
-    return list(result["findings"])
-
-
-def triples(findings: list[dict[str, Any]]) -> set[tuple[str, str, int]]:
-    return {(f["rule"], f["severity"], f["location"]["line"]) for f in findings}
+from helpers import (
+    SCENARIOS,
+    check_json,
+    findings_of,
+    line_in_block,
+    triples,
+)
 
 
 def test_launch_in_a_not_free_market_without_an_hria_and_with_data_stored_there() -> None:
