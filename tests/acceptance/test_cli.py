@@ -611,36 +611,27 @@ def test_base_ref(repo: Path) -> None:
     env = {"GIT_CEILING_DIRECTORIES": str(repo.parent)}
     without = hp("check", "svc/hrpolicy.yaml", "--rules", rules, "--format", "json", *T, cwd=repo, env=env)
     assert report(without)["results"][0]["findings"] == []  # without --base the base is the manifest itself
-    proc = hp(
-        "check",
-        "svc/hrpolicy.yaml",
-        "--rules",
-        rules,
-        "--base",
-        "HEAD",
-        "--format",
-        "json",
-        *T,
-        cwd=repo,
-        env=env,
-    )
-    assert [f["message"] for f in report(proc)["results"][0]["findings"]] == ["VN is new since the base"]
+
+    def against_head(manifest_path: str) -> list[str]:
+        proc = hp(
+            "check",
+            manifest_path,
+            "--rules",
+            rules,
+            "--base",
+            "HEAD",
+            "--format",
+            "json",
+            *T,
+            cwd=repo,
+            env=env,
+        )
+        return [f["message"] for f in report(proc)["results"][0]["findings"]]
+
+    assert against_head("svc/hrpolicy.yaml") == ["VN is new since the base"]
     # a manifest the ref does not have yet: everything is new
     write(repo / "new", manifest("markets: [{country: BR, status: planned}]"))
-    new = hp(
-        "check",
-        "new/hrpolicy.yaml",
-        "--rules",
-        rules,
-        "--base",
-        "HEAD",
-        "--format",
-        "json",
-        *T,
-        cwd=repo,
-        env=env,
-    )
-    assert [f["message"] for f in report(new)["results"][0]["findings"]] == ["BR is new since the base"]
+    assert against_head("new/hrpolicy.yaml") == ["BR is new since the base"]
 
 
 def test_bogus_base_ref(repo: Path) -> None:
