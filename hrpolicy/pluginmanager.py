@@ -25,9 +25,9 @@ from typing import Any
 import pluggy
 
 from hrpolicy import hookspecs
-from hrpolicy.cache import cache_dir
 from hrpolicy.errors import UsageError
 from hrpolicy.files import write_atomic
+from hrpolicy.load.cache import cache_dir
 from hrpolicy.model import ManifestLoader, Operator, OutputFormat
 
 GROUP = "hrpolicy"

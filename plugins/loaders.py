@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from hrpolicy import hookimpl
+from hrpolicy.load.yaml import load_json, load_yaml
 from hrpolicy.model import ManifestLoader
-from hrpolicy.yaml import load_json, load_yaml
 
 
 @hookimpl

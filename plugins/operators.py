@@ -15,8 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 from hrpolicy import hookimpl
+from hrpolicy.language.scope import as_date, as_list
 from hrpolicy.model import EvalContext, Operator
-from hrpolicy.scope import as_date, as_list
 
 
 def _set_of(arg: Any) -> Any:

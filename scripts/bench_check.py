@@ -48,7 +48,7 @@ def generated(n: int, folder: Path) -> list[Path]:
 
 
 def warm(n: int) -> float:
-    from hrpolicy.session import Session, SessionConfig
+    from hrpolicy.evaluate.session import Session, SessionConfig
 
     with tempfile.TemporaryDirectory() as tmp:
         paths = generated(n, Path(tmp))

@@ -1,4 +1,4 @@
-"""Print µs per validation of a realistic manifest: hrpolicy.schemacheck versus jsonschema.
+"""Print µs per validation of a realistic manifest: hrpolicy.validate.schemacheck versus jsonschema.
 
 Usage: python scripts/bench_schemacheck.py [N]. Needs jsonschema (a test dependency).
 The inline case is a 60-line manifest-like instance; when the shipped manifest schema and the
@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from hrpolicy import codes
-from hrpolicy.schemacheck import compile_schema
+from hrpolicy.validate import codes
+from hrpolicy.validate.schemacheck import compile_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 FORMATS = {"country-code": codes.country_problem, "language-code": codes.language_problem}

@@ -9,7 +9,7 @@ import sys
 import timeit
 from collections.abc import Callable
 
-from hrpolicy.yaml import load_json, load_yaml
+from hrpolicy.load.yaml import load_json, load_yaml
 
 MANIFEST = """\
 # hrpolicy manifest for the Acme Chat messaging product
@@ -89,9 +89,9 @@ def main() -> None:
     lines = MANIFEST.count("\n")
     json_text = _to_json()
     cases: dict[str, Callable[[], object]] = {
-        f"hrpolicy.yaml.load_yaml ({lines} lines)": lambda: load_yaml(MANIFEST, "bench.yaml"),
-        "hrpolicy.yaml.load_yaml (bytes input)": lambda: load_yaml(MANIFEST.encode(), "bench.yaml"),
-        "hrpolicy.yaml.load_json (same data as JSON)": lambda: load_json(json_text, "bench.json"),
+        f"hrpolicy.load.yaml.load_yaml ({lines} lines)": lambda: load_yaml(MANIFEST, "bench.yaml"),
+        "hrpolicy.load.yaml.load_yaml (bytes input)": lambda: load_yaml(MANIFEST.encode(), "bench.yaml"),
+        "hrpolicy.load.yaml.load_json (same data as JSON)": lambda: load_json(json_text, "bench.json"),
     }
     try:
         from ruamel.yaml import YAML

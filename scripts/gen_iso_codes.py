@@ -1,4 +1,4 @@
-"""Write hrpolicy/data/iso_codes.json, the ISO 3166-1 / ISO 639-1 snapshot hrpolicy.codes reads.
+"""Write hrpolicy/data/iso_codes.json, the ISO 3166-1 / ISO 639-1 snapshot hrpolicy.validate.codes reads.
 
 The snapshot lets the pre-commit hook check codes without importing pycountry (~46 ms). Re-run after
 upgrading pycountry; tests/unit/test_codes.py fails while the snapshot is stale.

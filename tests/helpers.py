@@ -1,5 +1,5 @@
 """Shared helpers for the engine tests: tiny rule packs and manifests written to tmp dirs, evaluated
-in-process through a real :class:`~hrpolicy.session.Session` (plugins, compiler, engine, waivers)."""
+in-process through a real :class:`~hrpolicy.evaluate.session.Session` (plugins, compiler, engine, waivers)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from hrpolicy.evaluate.session import Session, SessionConfig
 from hrpolicy.model import ErrorRecord, Finding, ManifestResult
-from hrpolicy.session import Session, SessionConfig
 
 TODAY = datetime.date(2026, 11, 28)
 REPO = Path(__file__).resolve().parents[1]

@@ -12,9 +12,9 @@ from typing import IO
 
 from hrpolicy import __version__
 from hrpolicy.errors import UsageError
+from hrpolicy.evaluate.session import Session, SessionConfig
 from hrpolicy.model import ErrorRecord, ManifestResult, OutputFormat, OutputOptions, RunResult
 from hrpolicy.outputs import parse_outputs, write_outputs
-from hrpolicy.session import Session, SessionConfig
 
 MANIFEST_NAMES = ("hrpolicy.yaml", "hrpolicy.yml", "hrpolicy.json")
 SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".nox"})

@@ -1,6 +1,6 @@
 """``hrpolicy explain RULE-ID``: one rule in plain language.
 
-Everything printed passes through :func:`hrpolicy.describe.plain` (one line each, control, bidi and
+Everything printed passes through :func:`hrpolicy.authoring.describe.plain` (one line each, control, bidi and
 line-separator characters replaced) before it is wrapped: rule text never reaches the terminal raw.
 """
 
@@ -12,9 +12,9 @@ import textwrap
 from collections.abc import Sequence
 from typing import IO
 
-from hrpolicy.describe import Describer, area, plain
+from hrpolicy.authoring.describe import Describer, area, plain
 from hrpolicy.errors import UsageError
-from hrpolicy.session import Session, SessionConfig
+from hrpolicy.evaluate.session import Session, SessionConfig
 
 WIDTH = 100
 _TIER = "Its tier sets the severity and how old evidence may be."

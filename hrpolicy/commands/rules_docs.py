@@ -11,10 +11,10 @@ import re
 from collections.abc import Sequence
 from typing import IO
 
-from hrpolicy.describe import AREAS, Describer, area, segments
+from hrpolicy.authoring.describe import AREAS, Describer, area, segments
 from hrpolicy.errors import one_line
+from hrpolicy.evaluate.session import Session, SessionConfig
 from hrpolicy.files import write_report
-from hrpolicy.session import Session, SessionConfig
 
 
 def run(dirs: Sequence[str], *, output: str | None, autoload: bool, stdout: IO[str]) -> int:
@@ -75,7 +75,7 @@ def _md_code(text: str, *, cell: bool = False) -> str:
 
 
 def _md(text: str, *, cell: bool = False, start: bool = False) -> str:
-    """A description (text and code runs, see :func:`hrpolicy.describe.segments`) as Markdown."""
+    """A description (text and code runs, see :func:`hrpolicy.authoring.describe.segments`) as Markdown."""
     runs = segments(text)
     out = []
     for i, (run, is_code) in enumerate(runs):

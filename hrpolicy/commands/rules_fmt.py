@@ -6,8 +6,8 @@ order. What changes is layout only:
 * indentation: mappings by 2, sequences by 4 with the dash at 2 (the style of the default pack); a comment
   on a line of its own moves with the line it is aligned with (the next one, else the previous one);
 * quoting: a quoted scalar loses its quotes when a plain one reads as the same string under the YAML 1.2
-  core schema that ``hrpolicy.yaml`` loads with (``NO``, ``on``, ``2026-01-01`` and ``1_000`` are strings;
-  ``"17"``, ``"true"`` and ``"null"`` keep their quotes). Quotes that stay are double quotes, or single
+  core schema that ``hrpolicy.load.yaml`` loads with (``NO``, ``on``, ``2026-01-01`` and ``1_000`` are
+  strings; ``"17"``, ``"true"`` and ``"null"`` keep their quotes). Quotes that stay are double quotes, or single
   quotes when the text holds ``"`` or ``\\``;
 * line width: a folded (``>``) scalar keeps the author's line breaks unless a line is longer than WIDTH,
   then its paragraph is refilled (at single spaces, which folding turns back into the same text). A flow
@@ -18,7 +18,7 @@ order. What changes is layout only:
   with ``\\n`` line breaks, no ``%YAML`` directive (an explicit ``---`` stays) and one final newline.
 
 Nothing is written unless it is provably the same document: the result must load (with
-``hrpolicy.yaml.load_yaml``, like every command) to data identical to the original, types, key order and
+``hrpolicy.load.yaml.load_yaml``, like every command) to data identical to the original, types, key order and
 all, and must hold the same comments in the same order. Otherwise the file is left alone and reported.
 
 ruamel.yaml's round-trip machinery is slow to import, so it is imported only when a file is formatted.
@@ -32,10 +32,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
+from hrpolicy.authoring.yamlformat import Formatter
+from hrpolicy.authoring.yamllayout import WIDTH
 from hrpolicy.errors import HrpolicyError, RuleError, UsageError
 from hrpolicy.files import write_atomic
-from hrpolicy.yamlformat import Formatter
-from hrpolicy.yamllayout import WIDTH
 
 __all__ = ["WIDTH", "Formatter", "discover", "run"]
 

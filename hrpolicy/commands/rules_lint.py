@@ -10,11 +10,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
-from hrpolicy.lint import lint
+from hrpolicy.authoring.lint import lint
+from hrpolicy.evaluate.session import country_table
+from hrpolicy.language.pack import rule_files
 from hrpolicy.model import ExitCode
 from hrpolicy.pluginmanager import Plugins, get_plugin_manager
-from hrpolicy.rules import rule_files
-from hrpolicy.session import country_table
 
 
 def run(dirs: Sequence[str], *, fmt: str, autoload: bool, stdout: IO[str]) -> int:

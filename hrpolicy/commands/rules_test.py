@@ -12,12 +12,13 @@ import re
 from collections.abc import Callable, Sequence
 from typing import IO, Any
 
-from hrpolicy import __version__, ruletests
+from hrpolicy import __version__
+from hrpolicy.authoring import ruletests
 from hrpolicy.errors import UsageError, one_line
+from hrpolicy.evaluate.session import Session, SessionConfig
+from hrpolicy.load.yaml import Document
 from hrpolicy.model import ErrorRecord, ManifestResult
 from hrpolicy.outputs import parse_outputs, write_outputs
-from hrpolicy.session import Session, SessionConfig
-from hrpolicy.yaml import Document
 
 Writer = Callable[[ruletests.TestRun, IO[str]], None]
 

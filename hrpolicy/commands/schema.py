@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import IO
 
-from hrpolicy.manifest import SCHEMA_DIR
+from hrpolicy.validate.schemas import SCHEMA_DIR
 
 
 def run(name: str, stdout: IO[str]) -> int:

@@ -1,4 +1,5 @@
-"""hrpolicy.codes: the ISO code snapshot is current, codes are exact case, and pycountry stays unimported."""
+"""hrpolicy.validate.codes: the ISO code snapshot is current, codes are exact case, and pycountry stays
+unimported."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from types import ModuleType
 
 import pytest
 
-from hrpolicy import codes
+from hrpolicy.validate import codes
 
 ROOT = Path(__file__).resolve().parents[2]
 SNAPSHOT = ROOT / "hrpolicy" / "data" / "iso_codes.json"
@@ -67,13 +68,19 @@ def test_names() -> None:
 
 def test_known_codes_do_not_import_pycountry() -> None:
     out = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", "from hrpolicy import codes; codes.country_problem('VN')"],
+        [
+            sys.executable,
+            "-X",
+            "importtime",
+            "-c",
+            "from hrpolicy.validate import codes; codes.country_problem('VN')",
+        ],
         capture_output=True,
         text=True,
         check=True,
     )
     imported = [line.rsplit("|", 1)[-1].strip() for line in out.stderr.splitlines() if "|" in line]
-    assert "hrpolicy.codes" in imported
+    assert "hrpolicy.validate.codes" in imported
     assert not [m for m in imported if m.startswith("pycountry")], "the fast path imported pycountry"
 
 

@@ -14,8 +14,8 @@ from hrpolicy.plugins.operators import OPERATORS
 
 import hrpolicy
 from hrpolicy.errors import RuleError
+from hrpolicy.language.pack import load_pack
 from hrpolicy.model import Operator
-from hrpolicy.rules import load_pack
 
 OPS = {op.name: op for op in OPERATORS}
 
@@ -771,8 +771,9 @@ def test_no_expression_is_compiled_while_manifests_are_evaluated(
 ) -> None:
     import re2
 
-    from hrpolicy import compiler, rules
-    from hrpolicy.session import Session, SessionConfig
+    from hrpolicy.evaluate.session import Session, SessionConfig
+    from hrpolicy.language import compiler
+    from hrpolicy.language import pack as rules
 
     custom = rule_file(
         rule(

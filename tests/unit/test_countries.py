@@ -12,9 +12,9 @@ from helpers import TODAY, Harness, line_of, manifest, rule, rule_file, write_pa
 
 import hrpolicy
 from hrpolicy.commands import check
-from hrpolicy.countries import CountryTable, merge_data
 from hrpolicy.errors import ManifestError
-from hrpolicy.session import Session, SessionConfig
+from hrpolicy.evaluate.countries import CountryTable, merge_data
+from hrpolicy.evaluate.session import Session, SessionConfig
 
 
 @pytest.fixture(scope="module")

@@ -318,7 +318,7 @@ def test_bad_override_is_rejected(validator: jsonschema.Draft202012Validator, ba
 
 def test_in_house_validator_agrees() -> None:
     """The fast validator compiles this schema and gives the same verdicts as jsonschema."""
-    from hrpolicy import codes, schemacheck
+    from hrpolicy.validate import codes, schemacheck
 
     schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
     validate = schemacheck.compile_schema(schema, {"country-code": codes.country_problem})

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from helpers import TODAY, write_pack
 
+from hrpolicy.authoring.describe import CODE_END, CODE_START, Describer, code, plain, segments
 from hrpolicy.commands import explain, rules_docs
-from hrpolicy.describe import CODE_END, CODE_START, Describer, code, plain, segments
-from hrpolicy.session import Session, SessionConfig
+from hrpolicy.evaluate.session import Session, SessionConfig
 
 PATTERN = "(?:^|[<(])a`b``c(?:x|y)&amp;>"  # pipes, HTML-significant characters and backtick runs
 

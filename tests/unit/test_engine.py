@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from helpers import TODAY, Harness, line_of, manifest, position_of, rule, rule_file
 
+from hrpolicy.evaluate.session import Session, SessionConfig
 from hrpolicy.model import Finding, ManifestResult
-from hrpolicy.session import Session, SessionConfig
 
 D = datetime.date
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from helpers import HRPOLICY, REPO, Harness, manifest, rule, rule_file, run_cli, write_pack
 
-from hrpolicy.cache import cached_document
 from hrpolicy.errors import RuleError
-from hrpolicy.yaml import load_file
+from hrpolicy.load.cache import cached_document
+from hrpolicy.load.yaml import load_file
 
 TWO_MARKETS = """
 markets:

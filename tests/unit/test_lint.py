@@ -12,12 +12,12 @@ import pytest
 from helpers import rule, rule_file
 from hrpolicy.plugins.operators import OPERATORS
 
+from hrpolicy.authoring.lint import lint
 from hrpolicy.errors import RuleError
-from hrpolicy.lint import lint
+from hrpolicy.evaluate.session import country_table
+from hrpolicy.language.pack import load_pack
 from hrpolicy.model import ErrorRecord
 from hrpolicy.pluginmanager import Plugins, get_plugin_manager
-from hrpolicy.rules import load_pack
-from hrpolicy.session import country_table
 
 PACK = Path(__file__).resolve().parents[2] / "rules"
 HRPOLICY = Path(sys.executable).parent / "hrpolicy"

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from hrpolicy import ruletests
+from hrpolicy.authoring import ruletests
+from hrpolicy.evaluate.session import Session, SessionConfig
+from hrpolicy.load.yaml import Document, load_file
 from hrpolicy.model import ErrorRecord, ManifestResult
-from hrpolicy.session import Session, SessionConfig
-from hrpolicy.yaml import Document, load_file
 
 PACK = Path(__file__).resolve().parents[2] / "rules"
 TODAY = datetime.date(2026, 11, 28)

@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
+from hrpolicy.authoring.yamlformat import first_difference
+from hrpolicy.authoring.yamllayout import scan
 from hrpolicy.commands import rules_fmt
 from hrpolicy.errors import HrpolicyError, RuleError, UsageError
-from hrpolicy.yaml import load_yaml
-from hrpolicy.yamlformat import first_difference
-from hrpolicy.yamllayout import scan
+from hrpolicy.load.yaml import load_yaml
 
 PACK = Path(__file__).resolve().parents[2] / "rules"
 SHIPPED = sorted([*PACK.glob("*.yaml"), *PACK.glob("tests/*.yaml")])

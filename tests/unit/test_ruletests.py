@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from helpers import position_of, rule, rule_file, run_cli
 
-from hrpolicy import ruletests
+from hrpolicy.authoring import ruletests
 from hrpolicy.commands import rules_test
 from hrpolicy.model import ErrorRecord
 

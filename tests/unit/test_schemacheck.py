@@ -1,5 +1,5 @@
-"""hrpolicy.schemacheck: per-keyword behaviour, error collection, compile-time rejection, and agreement
-with jsonschema (the oracle) on a varied schema, on generated instances and on the shipped manifest schema.
+"""hrpolicy.validate.schemacheck: per-keyword behaviour, error collection, compile-time rejection, and
+agreement with jsonschema (the oracle) on a varied schema, on generated instances and on the shipped manifest schema.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-from hrpolicy import codes
-from hrpolicy.schemacheck import Violation, compile_schema, json_path
+from hrpolicy.validate import codes
+from hrpolicy.validate.schemacheck import Violation, compile_schema, json_path
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFEST_SCHEMA = ROOT / "hrpolicy" / "schemas" / "manifest.schema.json"
@@ -361,7 +361,7 @@ def test_custom_format_overrides_and_applies_to_strings_only() -> None:
 
 def test_hot_path_imports_nothing_heavy() -> None:
     code = (
-        "import sys; from hrpolicy.schemacheck import compile_schema; "
+        "import sys; from hrpolicy.validate.schemacheck import compile_schema; "
         "v = compile_schema({'properties': {'a': {'enum': ['x']}}, 'additionalProperties': False}); "
         "assert v({'a': 'x'}) == []; "
         "print(sorted(m for m in ('jsonschema', 'difflib', 'pycountry') if m in sys.modules))"
@@ -622,7 +622,7 @@ def mutate(instance: Any, rng: random.Random) -> Any:
 
 def oracle(schema: dict[str, Any]) -> jsonschema.Draft202012Validator:
     """jsonschema with the same formats: its own "date"; "uri" by an independent scheme test (jsonschema
-    checks "uri" only when rfc3987 is installed); the custom formats by hrpolicy.codes."""
+    checks "uri" only when rfc3987 is installed); the custom formats by hrpolicy.validate.codes."""
     jsonschema.Draft202012Validator.check_schema(schema)
     checker = jsonschema.FormatChecker()
     checker.checks("uri")(

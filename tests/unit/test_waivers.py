@@ -15,7 +15,7 @@ import pytest
 from helpers import REPO, TODAY, line_of, manifest, rule, rule_file, write_pack
 
 from hrpolicy.commands import check
-from hrpolicy.yaml import load_file
+from hrpolicy.load.yaml import load_file
 
 MARKETS = """\
 markets:

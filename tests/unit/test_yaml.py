@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from hrpolicy.errors import ManifestError
-from hrpolicy.yaml import Document, load_file, load_json, load_yaml, pointer_join
+from hrpolicy.load.yaml import Document, load_file, load_json, load_yaml, pointer_join
 
 MANIFEST = """\
 product:
@@ -430,9 +430,7 @@ def test_number_too_long() -> None:
 
 
 def test_module_import_does_not_load_the_parser() -> None:
-    code = (
-        "import sys, hrpolicy.yaml; sys.exit('_ruamel_yaml' in sys.modules or 'ruamel.yaml' in sys.modules)"
-    )
+    code = "import sys, hrpolicy.load.yaml; sys.exit('_ruamel_yaml' in sys.modules or 'ruamel.yaml' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
 
 

@@ -7,9 +7,9 @@ compile-time ``ValueError``, so a shipped schema can never silently rely on a ch
 jsonschema stays the test oracle (tests/unit/test_schemacheck.py).
 
 Every error is reported, not just the first, as a ``Violation`` with the instance path it is about. This
-module reads the schema; the checks it assembles are in :mod:`hrpolicy.schemakeywords`, the wording of
-violations in :mod:`hrpolicy.schemamessages`, and JSON's own types, equality, patterns and formats in
-:mod:`hrpolicy.schemavalues`.
+module reads the schema; the checks it assembles are in :mod:`hrpolicy.validate.keywords`, the wording of
+violations in :mod:`hrpolicy.validate.messages`, and JSON's own types, equality, patterns and formats in
+:mod:`hrpolicy.validate.jsonvalues`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,18 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from hrpolicy.schemakeywords import (
+from hrpolicy.validate.jsonvalues import (
+    BUILTIN_FORMATS,
+    TYPE_CLASSES,
+    FormatCheck,
+    all_unique,
+    equal,
+    freeze,
+    is_number,
+    regex,
+    type_test,
+)
+from hrpolicy.validate.keywords import (
     Check,
     Errors,
     Test,
@@ -32,18 +43,7 @@ from hrpolicy.schemakeywords import (
     scalar_checks,
     size_problem,
 )
-from hrpolicy.schemamessages import Violation, hint, json_path, printable, show
-from hrpolicy.schemavalues import (
-    BUILTIN_FORMATS,
-    TYPE_CLASSES,
-    FormatCheck,
-    all_unique,
-    equal,
-    freeze,
-    is_number,
-    regex,
-    type_test,
-)
+from hrpolicy.validate.messages import Violation, hint, json_path, printable, show
 
 __all__ = ["FormatCheck", "Violation", "compile_schema", "json_path"]
 

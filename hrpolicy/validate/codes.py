@@ -26,7 +26,12 @@ def _table(kind: str) -> dict[str, str]:
     if _snapshot is None:
         # A path beside the module: package data is on disk in every supported install, and
         # importlib.resources would add ~8 ms of imports to the hook.
-        text = Path(__file__).with_name("data").joinpath("iso_codes.json").read_text(encoding="utf-8")
+        text = (
+            Path(__file__)
+            .resolve()
+            .parent.parent.joinpath("data", "iso_codes.json")
+            .read_text(encoding="utf-8")
+        )
         _snapshot = json.loads(text)
     return _snapshot[kind]
 

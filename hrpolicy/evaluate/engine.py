@@ -1,7 +1,7 @@
 """Evaluates a compiled :class:`RulePack` against one manifest: compiled rules x manifest -> raw findings.
 
 The engine never prints. It yields :class:`RawFinding` objects (a finding plus what waivers match on);
-:mod:`hrpolicy.waivers` turns them into the final :class:`~hrpolicy.model.Finding` list.
+:mod:`hrpolicy.evaluate.waivers` turns them into the final :class:`~hrpolicy.model.Finding` list.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ import hashlib
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
-from hrpolicy.countries import CountryTable
+from hrpolicy.evaluate.countries import CountryTable
+from hrpolicy.language.pack import Body, CompiledRule, RulePack
+from hrpolicy.language.scope import Ctx, flatten
+from hrpolicy.load.yaml import pointer_join
 from hrpolicy.model import NOTICE, SEVERITY_RANK
-from hrpolicy.rules import Body, CompiledRule, RulePack
-from hrpolicy.scope import Ctx, flatten
-from hrpolicy.yaml import pointer_join
 
 ACTIVE_STATUSES = ("planned", "beta", "launched")
 #: Fields that together identify a list element without an ``id`` (in this order) for fingerprints.

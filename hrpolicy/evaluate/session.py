@@ -10,14 +10,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from hrpolicy.countries import CountryTable, merge_data
-from hrpolicy.engine import evaluate
 from hrpolicy.errors import HrpolicyError, ManifestError, UsageError
-from hrpolicy.manifest import validate
-from hrpolicy.model import ErrorRecord, ManifestLoader, ManifestResult
-from hrpolicy.pluginmanager import Plugins, get_plugin_manager
-from hrpolicy.rules import RulePack, display_path, load_checked, load_pack
-from hrpolicy.waivers import (
+from hrpolicy.evaluate.countries import CountryTable, merge_data
+from hrpolicy.evaluate.engine import evaluate
+from hrpolicy.evaluate.waivers import (
     Waiver,
     apply_waivers,
     check_waivers,
@@ -26,7 +22,11 @@ from hrpolicy.waivers import (
     read_waivers,
     scrubber,
 )
-from hrpolicy.yaml import MAX_BYTES, Document, load_yaml
+from hrpolicy.language.pack import RulePack, display_path, load_checked, load_pack
+from hrpolicy.load.yaml import MAX_BYTES, Document, load_yaml
+from hrpolicy.model import ErrorRecord, ManifestLoader, ManifestResult
+from hrpolicy.pluginmanager import Plugins, get_plugin_manager
+from hrpolicy.validate.schemas import validate
 
 
 class SessionConfig(NamedTuple):

@@ -1,7 +1,7 @@
 """How schema violations read: :class:`Violation`, its JSON path, and instance values shown safely.
 
 Keys and values come from possibly hostile files, so whatever is shown of them is one bounded line with no
-terminal escapes. Used by :mod:`hrpolicy.schemacheck`.
+terminal escapes. Used by :mod:`hrpolicy.validate.schemacheck`.
 """
 
 from __future__ import annotations

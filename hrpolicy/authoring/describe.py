@@ -18,8 +18,8 @@ from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 from hrpolicy.errors import one_line
+from hrpolicy.language.pack import Body, CompiledRule, RulePack
 from hrpolicy.model import Operator, RuleInfo
-from hrpolicy.rules import Body, CompiledRule, RulePack
 
 AREAS = {
     "LOC": "Data localisation and government access",

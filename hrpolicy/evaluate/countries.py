@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from hrpolicy import codes
+from hrpolicy.validate import codes
 
 TIER_ORDER = {"high": 3, "elevated": 2, "low": 1}
 STATUS_LABEL = {"not_free": "Not Free", "partly_free": "Partly Free", "free": "Free"}

@@ -1,6 +1,7 @@
 """The checks a compiled schema is made of: their protocol, and the checks that need nothing from the schema
 document (the true and false schemas, several checks as one, nested error paths, the scalar keywords such
-as ``multipleOf`` and the sizes, the ``anyOf``/``oneOf`` choice). :mod:`hrpolicy.schemacheck` assembles them.
+as ``multipleOf`` and the sizes, the ``anyOf``/``oneOf`` choice). :mod:`hrpolicy.validate.schemacheck`
+assembles them.
 """
 
 from __future__ import annotations
@@ -8,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from hrpolicy.schemamessages import Path, show
-from hrpolicy.schemavalues import equal
+from hrpolicy.validate.jsonvalues import equal
+from hrpolicy.validate.messages import Path, show
 
 # A compiled check returns None when the instance is valid (no allocation on the hot path), else a fresh
 # list of (path relative to the checked node, message); parents prefix their key only on failure.

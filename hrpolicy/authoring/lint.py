@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from hrpolicy.errors import HrpolicyError, RuleError
-from hrpolicy.manifest import load_schema, validate, validator
+from hrpolicy.language.pack import _compile_pack, display_path, rule_files
+from hrpolicy.language.templates import TEMPLATE_HEADS
+from hrpolicy.load.yaml import Document, load_file, pointer_join
 from hrpolicy.model import ErrorRecord, Operator
-from hrpolicy.rules import _compile_pack, display_path, rule_files
-from hrpolicy.schemacheck import Violation
-from hrpolicy.templates import TEMPLATE_HEADS
-from hrpolicy.yaml import Document, load_file, pointer_join
+from hrpolicy.validate.schemacheck import Violation
+from hrpolicy.validate.schemas import load_schema, validate, validator
 
 ANY: Any = object()  # a value whose shape is unknown (a let, a computed value): not checked further
 

@@ -33,9 +33,9 @@ from pathlib import Path, PurePath
 from typing import Any, NamedTuple
 
 from hrpolicy.errors import HrpolicyError
+from hrpolicy.language.pack import display_path
+from hrpolicy.load.yaml import Document, load_file, pointer_join
 from hrpolicy.model import NOTICE, SEVERITIES, ErrorRecord, Finding, ManifestResult
-from hrpolicy.rules import display_path
-from hrpolicy.yaml import Document, load_file, pointer_join
 
 OUTCOMES = ("fail", "pass", "waived")
 FILE_KEYS = ("today", "cases")

@@ -1,8 +1,8 @@
 """Compiles the rule language (docs/rule-language.md) into plain Python closures, once per run.
 
 Nothing is parsed while manifests are evaluated: every condition, value and source becomes a closure over
-a :class:`~hrpolicy.scope.Ctx`; names resolve through a :class:`~hrpolicy.scope.Scope` (message templates:
-:mod:`hrpolicy.templates`). Compile errors are :class:`RuleError` naming the rule file's line and column.
+a :class:`~hrpolicy.language.scope.Ctx`; names resolve through a :class:`~hrpolicy.language.scope.Scope` (message templates:
+:mod:`hrpolicy.language.templates`). Compile errors are :class:`RuleError` naming the rule file's line and column.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import difflib
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from hrpolicy.scope import Ctx, Getter, Predicates, Scope, Test, as_date, as_list, flatten
-from hrpolicy.yaml import pointer_join
+from hrpolicy.language.scope import Ctx, Getter, Predicates, Scope, Test, as_date, as_list, flatten
+from hrpolicy.load.yaml import pointer_join
 
 VALUE_FUNCTIONS = ("collect", "worst_of", "find", "add_days", "if", "literal", "country_facts")
 _UNSET: Any = object()

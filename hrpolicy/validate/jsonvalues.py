@@ -1,6 +1,6 @@
 """What JSON Schema (2020-12) means by a value where Python differs: its types (true is not an integer, 1.0
 is one), its equality, its ECMA-262 regular expressions, and the built-in ``date`` and ``uri`` formats.
-Used by :mod:`hrpolicy.schemacheck`.
+Used by :mod:`hrpolicy.validate.schemacheck`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from hrpolicy.schemamessages import show
+from hrpolicy.validate.messages import show
 
 FormatCheck = Callable[[str], "str | None"]
 """Checks a string; returns a one-line error message, or None when the string is valid."""

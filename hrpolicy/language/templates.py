@@ -12,9 +12,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from hrpolicy.compiler import compile_ref
 from hrpolicy.errors import one_line
-from hrpolicy.scope import Ctx, Getter, Scope
+from hrpolicy.language.compiler import compile_ref
+from hrpolicy.language.scope import Ctx, Getter, Scope
 
 _FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_-]+)*)\}")
 TEMPLATE_HEADS = frozenset({"item", "country", "manifest", "base", "dataset", "today"})

@@ -11,12 +11,12 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from hrpolicy.compiler import compile_condition, compile_source, compile_value
 from hrpolicy.errors import HrpolicyError, RuleError
+from hrpolicy.language.compiler import compile_condition, compile_source, compile_value
+from hrpolicy.language.scope import GLOBAL_VARS, MANIFEST_VARS, Getter, Predicates, Scope, Test
+from hrpolicy.language.templates import compile_template, literal_valued
+from hrpolicy.load.yaml import Document, load_file, pointer_join
 from hrpolicy.model import SEVERITIES, Operator, Reference, RuleInfo
-from hrpolicy.scope import GLOBAL_VARS, MANIFEST_VARS, Getter, Predicates, Scope, Test
-from hrpolicy.templates import compile_template, literal_valued
-from hrpolicy.yaml import Document, load_file, pointer_join
 
 SPECIAL_FILES = frozenset({"country-data.yaml", "waivers.yaml"})
 
@@ -73,8 +73,8 @@ def load_pack(dirs: Sequence[Path], operators: Mapping[str, Operator]) -> RulePa
 
 def load_checked(path: Path, schema: str, error: type[HrpolicyError]) -> Document:
     """A rule-pack file, parsed and validated against ``schema`` (through the cache); first problem raised."""
-    from hrpolicy.cache import cached_document
-    from hrpolicy.manifest import validate
+    from hrpolicy.load.cache import cached_document
+    from hrpolicy.validate.schemas import validate
 
     display = display_path(path)
 

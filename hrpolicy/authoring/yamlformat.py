@@ -2,8 +2,8 @@
 proof that what it writes is the same document as what it read.
 
 ``Formatter`` is what ``hrpolicy rules fmt`` runs on each file (the rules are in that command's docstring);
-the line-level layout it needs beyond ruamel.yaml's emitter is in ``hrpolicy.yamllayout``. ruamel.yaml is
-imported only when a ``Formatter`` is made.
+the line-level layout it needs beyond ruamel.yaml's emitter is in ``hrpolicy.authoring.yamllayout``.
+ruamel.yaml is imported only when a ``Formatter`` is made.
 """
 
 from __future__ import annotations
@@ -13,15 +13,15 @@ import re
 import warnings
 from typing import Any
 
+from hrpolicy.authoring.yamllayout import Layout, fold_long_lines, reindent_comments, scan, wrap_flow_lines
 from hrpolicy.errors import HrpolicyError, RuleError
-from hrpolicy.yaml import Document, load_yaml, pointer_join
-from hrpolicy.yamllayout import Layout, fold_long_lines, reindent_comments, scan, wrap_flow_lines
+from hrpolicy.load.yaml import Document, load_yaml, pointer_join
 
 __all__ = ["Formatter", "first_difference"]
 
 MAPPING_INDENT, SEQUENCE_INDENT, SEQUENCE_DASH_OFFSET = 2, 4, 2
 
-# The YAML 1.2 core schema, as hrpolicy.yaml resolves plain scalars: anything else is a string.
+# The YAML 1.2 core schema, as hrpolicy.load.yaml resolves plain scalars: anything else is a string.
 _CORE_TAGS = (
     ("null", re.compile(r"~|null|Null|NULL|")),
     ("bool", re.compile(r"true|True|TRUE|false|False|FALSE")),
@@ -153,7 +153,7 @@ def _round_trip_yaml() -> Any:
     from ruamel.yaml.tag import Tag
 
     class CoreResolver(VersionedResolver):
-        """Resolve plain scalars exactly as ``hrpolicy.yaml`` does, whatever ``%YAML`` version is named:
+        """Resolve plain scalars exactly as ``hrpolicy.load.yaml`` does, whatever ``%YAML`` version is named:
         values by the YAML 1.2 core schema, mapping keys always as their text (``~:`` is the key "~").
 
         ruamel.yaml's 1.2 rules also know timestamps, ``0b``/``012`` integers, underscores and ``=``: with

@@ -2,7 +2,7 @@
 
 Also the ``define.predicates`` of a pack (:class:`Predicates`), and the value coercions that compiled
 closures and operators share (:func:`as_date`, :func:`as_list`, :func:`flatten`). The compiling itself is
-:mod:`hrpolicy.compiler`.
+:mod:`hrpolicy.language.compiler`.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from hrpolicy.errors import RuleError
+from hrpolicy.load.yaml import Document
 from hrpolicy.model import Operator
-from hrpolicy.yaml import Document
 
 Getter = Callable[["Ctx"], Any]
 Test = Callable[["Ctx"], bool]
@@ -92,8 +92,8 @@ class Predicates:
                 raise RuleError(f"predicate {name!r} uses itself", doc.path, line, col)
             self._building.add(name)
             try:
-                # Imported here, not at the top: hrpolicy.compiler imports this module.
-                from hrpolicy.compiler import compile_condition
+                # Imported here, not at the top: hrpolicy.language.compiler imports this module.
+                from hrpolicy.language.compiler import compile_condition
 
                 test = self._built[key] = compile_condition(spec, ptr, self._scope_for(doc, visible))
             finally:

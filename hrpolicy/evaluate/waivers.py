@@ -15,9 +15,9 @@ import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import NamedTuple
 
-from hrpolicy.engine import RawFinding
+from hrpolicy.evaluate.engine import RawFinding
+from hrpolicy.load.yaml import Document
 from hrpolicy.model import NOTICE, AppliedWaiver, ErrorRecord, Finding, Location, RuleInfo
-from hrpolicy.yaml import Document
 
 EXPIRY_NOTICE_DAYS = 30
 
@@ -180,7 +180,7 @@ def scrubber(secrets: set[str]) -> Callable[[str], str]:
     """Replace every text a redacting rule found (and its display form) with ``[redacted]``."""
     if not secrets:
         return lambda text: text
-    from hrpolicy.templates import REDACTED, display
+    from hrpolicy.language.templates import REDACTED, display
 
     # The text itself, its display form, and the cut forms display() produces (list elements and keys at 40
     # characters, values at 120): a cut prefix of a contact detail is as much a leak as the whole of it.

@@ -1,4 +1,4 @@
-"""Manifest validation: the shipped JSON Schema (compiled once by :mod:`hrpolicy.schemacheck`) plus the
+"""Manifest validation: the shipped JSON Schema (compiled once by :mod:`hrpolicy.validate.schemacheck`) plus the
 checks a schema cannot express (unique ids). Every problem becomes one ``file:line:col: $.path: message``.
 """
 
@@ -11,14 +11,14 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from hrpolicy import codes
+from hrpolicy.load.yaml import Document, pointer_join
 from hrpolicy.model import ErrorRecord
-from hrpolicy.schemacheck import Violation, compile_schema, json_path
-from hrpolicy.yaml import Document, pointer_join
+from hrpolicy.validate import codes
+from hrpolicy.validate.schemacheck import Violation, compile_schema, json_path
 
 # Package data sits beside the modules in every supported install (wheel, editable, source tree); a path
 # is cheaper on the hot path than importlib.resources.
-SCHEMA_DIR = Path(__file__).with_name("schemas")
+SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
 FORMATS = {"country-code": codes.country_problem, "language-code": codes.language_problem}
 #: List -> the field that must be unique within it.
 UNIQUE_KEYS = {
