@@ -1,4 +1,5 @@
-"""Writing files without ever leaving a half-written one: reports, caches, ``init``."""
+"""Files: paths as shown to the user, and writing without ever leaving a half-written file (reports,
+caches, ``init``)."""
 
 from __future__ import annotations
 
@@ -42,3 +43,11 @@ def write_report(path: str, text: str) -> None:
         write_atomic(Path(path), text.encode("utf-8"))
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def display_path(path: Path) -> str:
+    """``path`` as shown in messages and reports: relative to the working directory when it is inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

@@ -83,6 +83,19 @@ def hrpolicy_country_facts(country: str, facts: Mapping[str, Any]) -> Mapping[st
 
 
 @hookspec
+def hrpolicy_country_fact_names() -> Sequence[str]:
+    """Return the names of the facts this plugin adds through :func:`hrpolicy_country_facts`.
+
+    Called when a rule pack is linted, so that ``rules lint`` accepts ``$country.NAME`` for them (and
+    reports a misspelt name anywhere else). The built-in facts are documented in the country-data
+    schema and need no declaring.
+
+    :returns: fact names.
+    """
+    raise NotImplementedError
+
+
+@hookspec
 def hrpolicy_rule_dirs() -> Sequence[Path]:
     """Return directories holding rule packs (``*.yaml`` rule files, optional ``country-data.yaml`` and
     ``waivers.yaml``).
@@ -97,11 +110,14 @@ def hrpolicy_rule_dirs() -> Sequence[Path]:
 
 @hookspec
 def hrpolicy_output_formats() -> Sequence[OutputFormat]:
-    """Return report formats for ``check --format``.
+    """Return report formats for ``--format`` (``check``, ``rules test``, ``rules lint``).
 
-    Called once per run, before arguments are checked, so the CLI offers exactly the registered names.
-    A name registered twice is a plugin error. A reporter writes a finished
-    :class:`~hrpolicy.model.RunResult`; it never evaluates rules and never mutates what it is given.
+    Called once per run, before arguments are checked, so each command offers exactly the registered
+    names that write its kind of result. A name registered twice is a plugin error. Each
+    :class:`~hrpolicy.model.OutputFormat` maps the result kinds it serves (``check``: a
+    :class:`~hrpolicy.model.RunResult`, ``rules-test``: a :class:`~hrpolicy.model.TestRun`,
+    ``rules-lint``: a :class:`~hrpolicy.model.LintResult`) to a writer; a writer renders a finished
+    result, never evaluates rules and never mutates what it is given.
 
     :returns: :class:`~hrpolicy.model.OutputFormat` objects.
     """

@@ -8,11 +8,13 @@ their command runs, so ``hrpolicy check`` loads nothing it does not use.
 from __future__ import annotations
 
 import argparse
+import datetime
+import os
 import sys
 from collections.abc import Sequence
 
 from hrpolicy import __version__
-from hrpolicy.errors import HrpolicyError
+from hrpolicy.errors import HrpolicyError, UsageError
 from hrpolicy.model import FAIL_ON_CHOICES, ExitCode
 
 SCHEMA_NAMES = ("manifest", "rules", "country-data")
@@ -85,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="NAME[=FILE]",
         dest="formats",
-        help="text (default), json or junit; repeatable, each to stdout or to FILE",
+        help="text (default), json, junit, or one added by a plugin; repeatable, each to stdout or to FILE",
     )
     rtest.add_argument(
         "--today",
@@ -95,7 +97,14 @@ def build_parser() -> argparse.ArgumentParser:
     rtest.add_argument("--no-plugins", action="store_true", help="do not load third-party plugins")
     lint = rules_sub.add_parser("lint", help="check rule files: schema and semantics, with file:line:col")
     lint.add_argument("dirs", nargs="*", metavar="DIR", help=dirs_help)
-    lint.add_argument("--format", choices=("text", "json"), default="text")
+    lint.add_argument(
+        "--format",
+        action="append",
+        default=[],
+        metavar="NAME[=FILE]",
+        dest="formats",
+        help="text (default), json, or one added by a plugin; repeatable, each to stdout or to FILE",
+    )
     lint.add_argument("--no-plugins", action="store_true", help="do not load third-party plugins")
     docs = rules_sub.add_parser("docs", help="write a Markdown catalogue of the rules")
     docs.add_argument("dirs", nargs="*", metavar="DIR", help=dirs_help)
@@ -134,6 +143,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return ExitCode.OK
 
 
+def parse_today(value: str | None) -> datetime.date:
+    """``--today`` or ``HRPOLICY_TODAY`` (exactly YYYY-MM-DD), else the current date."""
+    value = value or os.environ.get("HRPOLICY_TODAY") or None
+    if value is None:
+        return datetime.date.today()
+    try:
+        if len(value) != 10 or value[4] != "-" or value[7] != "-":
+            raise ValueError
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"--today/HRPOLICY_TODAY must be a date YYYY-MM-DD, not {value!r}") from None
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "check":
         from hrpolicy.commands import check
@@ -143,7 +165,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             rules=args.rules,
             formats=args.formats,
             fail_on=args.fail_on,
-            today=args.today,
+            today=parse_today(args.today),
             base=args.base,
             jobs=args.jobs,
             autoload=not args.no_plugins,
@@ -174,12 +196,16 @@ def _dispatch_rules(args: argparse.Namespace) -> int:
         from hrpolicy.commands import rules_test
 
         return rules_test.run(
-            args.dirs, formats=args.formats, today=args.today, autoload=autoload, stdout=sys.stdout
+            args.dirs,
+            formats=args.formats,
+            today=parse_today(args.today),
+            autoload=autoload,
+            stdout=sys.stdout,
         )
     if args.rules_command == "lint":
         from hrpolicy.commands import rules_lint
 
-        return rules_lint.run(args.dirs, fmt=args.format, autoload=autoload, stdout=sys.stdout)
+        return rules_lint.run(args.dirs, formats=args.formats, autoload=autoload, stdout=sys.stdout)
     from hrpolicy.commands import rules_docs
 
     return rules_docs.run(args.dirs, output=args.output, autoload=autoload, stdout=sys.stdout)
@@ -198,5 +224,5 @@ def console_main() -> None:
         sys.stderr.write(
             f"hrpolicy {__version__}: unexpected error; please report it with the traceback above.\n"
         )
-        code = 3
+        code = ExitCode.INTERNAL
     raise SystemExit(code)

@@ -1,8 +1,10 @@
 """Typed results and the small value types plugins exchange with the engine.
 
-Results are frozen dataclasses: the engine produces them, reporters read them, nobody mutates them. The
-value types a plugin hands over (Operator, ManifestLoader, OutputFormat, OutputOptions) are immutable
-NamedTuples: as typed, and several times cheaper to create on the CLI's start-up path.
+Results are immutable: the engine and the policy-team tools produce them, output formats read them, nobody
+mutates them. ``check`` gives a :class:`RunResult`, ``rules test`` a :class:`TestRun`, ``rules lint`` a
+:class:`LintResult`. The value types a plugin hands over (Operator, ManifestLoader, OutputFormat,
+OutputOptions) are immutable NamedTuples: as typed, and several times cheaper to create on the CLI's
+start-up path.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ class ExitCode:
     FINDINGS = 1
     #: Usage error, unreadable or invalid manifest or rule file.
     USAGE = 2
+    #: An internal error: a bug in hrpolicy or in a plugin (traceback printed), never caused by input.
+    INTERNAL = 3
     #: Interrupted (Ctrl-C).
     INTERRUPTED = 130
 
@@ -199,23 +203,74 @@ class ManifestLoader(NamedTuple):
     load: Callable[[bytes, str], Document]
 
 
+class CaseResult(NamedTuple):
+    """One expectation of one rule test case (``rules test``)."""
+
+    file: str
+    line: int
+    case: str
+    rule: str
+    outcome: str  # the expected outcome: fail, pass or waived
+    ok: bool
+    detail: str  # why it failed ("" when ok)
+
+
+class TestRun(NamedTuple):
+    """Everything one ``rules test`` run produced."""
+
+    results: tuple[CaseResult, ...]
+    errors: tuple[ErrorRecord, ...]
+    #: Rule id -> the outcomes its cases exercised ("fail", "pass", "waived").
+    coverage: Mapping[str, frozenset[str]]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and all(r.ok for r in self.results)
+
+    @property
+    def exit_code(self) -> int:
+        return ExitCode.OK if self.ok else ExitCode.FINDINGS
+
+
+TestRun.__test__ = False  # type: ignore[attr-defined]  # not a pytest test class, whatever its name
+
+
+class LintResult(NamedTuple):
+    """Everything one ``rules lint`` run found: the rule files checked and every problem, in file order."""
+
+    files: int
+    problems: tuple[ErrorRecord, ...]
+
+    @property
+    def exit_code(self) -> int:
+        return ExitCode.USAGE if self.problems else ExitCode.OK
+
+
 class OutputOptions(NamedTuple):
-    """What a reporter may need besides the result."""
+    """What a writer may need besides the result."""
 
     color: bool = False
     verbose: bool = False
 
 
-class Reporter(Protocol):
-    def __call__(self, result: RunResult, stream: IO[str], options: OutputOptions) -> None: ...
+Writer = Callable[[Any, IO[str], OutputOptions], None]
+"""``write(result, stream, options)``: renders a finished result; never evaluates, never mutates it."""
+
+#: The kinds of result a format can write, with the result type each kind hands to the writer.
+RESULT_KINDS: Mapping[str, type] = {"check": RunResult, "rules-test": TestRun, "rules-lint": LintResult}
 
 
 class OutputFormat(NamedTuple):
-    """A named report format (``text``, ``json``, ...). ``write`` must not evaluate or mutate anything."""
+    """A named report format (``text``, ``json``, ``junit``, ...) and a writer per kind of result it serves.
+
+    ``writers`` maps a kind of :data:`RESULT_KINDS` to ``write(result, stream, options)``: ``check`` gets a
+    :class:`RunResult`, ``rules-test`` a :class:`TestRun`, ``rules-lint`` a :class:`LintResult`. One format
+    module can so serve every command that reports; a command offers the formats that write its kind.
+    """
 
     name: str
     description: str
-    write: Reporter
+    writers: Mapping[str, Writer]
     #: File suffix suggested when written to a file.
     suffix: str = ".txt"
 
@@ -223,13 +278,16 @@ class OutputFormat(NamedTuple):
 __all__ = [
     "FAIL_ON_CHOICES",
     "NOTICE",
+    "RESULT_KINDS",
     "SEVERITIES",
     "SEVERITY_RANK",
     "AppliedWaiver",
+    "CaseResult",
     "ErrorRecord",
     "EvalContext",
     "ExitCode",
     "Finding",
+    "LintResult",
     "Location",
     "ManifestLoader",
     "ManifestResult",
@@ -238,7 +296,8 @@ __all__ = [
     "OutputFormat",
     "OutputOptions",
     "Reference",
-    "Reporter",
     "RuleInfo",
     "RunResult",
+    "TestRun",
+    "Writer",
 ]

@@ -1,48 +1,59 @@
-"""Where each report of a run goes: ``--format NAME[=FILE]``, repeatable, for every command that reports."""
+"""Where each report of a run goes: ``--format NAME[=FILE]``, repeatable, for every command that reports.
+
+Formats are plugins (:func:`hrpolicy.hookspecs.hrpolicy_output_formats`); a command asks for the ones that
+write its kind of result (``check``, ``rules-test``, ``rules-lint``) and hands each the finished result.
+"""
 
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Mapping, Sequence
-from typing import IO, TypeVar
+from collections.abc import Mapping, Sequence
+from typing import IO, Any, NamedTuple
 
 from hrpolicy.errors import UsageError
 from hrpolicy.files import write_report
+from hrpolicy.model import OutputFormat, OutputOptions, Writer
 
-T = TypeVar("T")
+
+class Output(NamedTuple):
+    name: str
+    write: Writer
+    target: str | None  # None: standard output
 
 
-def parse_outputs(specs: Sequence[str], available: Mapping[str, T]) -> list[tuple[T, str | None]]:
+def parse_outputs(specs: Sequence[str], formats: Mapping[str, OutputFormat], kind: str) -> list[Output]:
     """``text``, ``json``, ``json=report.json``: each format to stdout or to a file; one may use stdout.
 
     When every format goes to a file, the text report still goes to stdout (what a CI log should show).
-    An unknown name is a usage error, never a silent fallback.
+    An unknown name, or one that cannot write this kind of result, is a usage error, never a silent
+    fallback.
     """
-    outputs: list[tuple[T, str | None]] = []
+    available = {name: f.writers[kind] for name, f in formats.items() if kind in f.writers}
+    outputs: list[Output] = []
     for spec in specs or ["text"]:
         name, _, target = spec.partition("=")
         if name not in available:
             raise UsageError(f"unknown format {name!r} (available: {', '.join(sorted(available))})")
-        outputs.append((available[name], target or None))
-    to_stdout = sum(1 for _, t in outputs if t is None)
+        outputs.append(Output(name, available[name], target or None))
+    to_stdout = sum(1 for o in outputs if o.target is None)
     if to_stdout > 1:
         raise UsageError(
             "only one --format can write to stdout; give the others a file: --format json=out.json"
         )
     if not to_stdout and "text" in available:
-        outputs.append((available["text"], None))
+        outputs.append(Output("text", available["text"], None))
     return outputs
 
 
-def write_outputs(
-    outputs: Sequence[tuple[T, str | None]], render: Callable[[T, IO[str]], None], stdout: IO[str]
-) -> None:
-    """Files first (atomically), then stdout: a reader that closes the pipe early loses no report file."""
-    for item, target in outputs:
-        if target is not None:
+def write_outputs(outputs: Sequence[Output], result: Any, options: OutputOptions, stdout: IO[str]) -> None:
+    """Files first (atomically), then stdout: a reader that closes the pipe early loses no report file.
+    Colour, when asked for, is only ever written to stdout."""
+    plain = options._replace(color=False)
+    for out in outputs:
+        if out.target is not None:
             buffer = io.StringIO()
-            render(item, buffer)
-            write_report(target, buffer.getvalue())
-    for item, target in outputs:
-        if target is None:
-            render(item, stdout)
+            out.write(result, buffer, plain)
+            write_report(out.target, buffer.getvalue())
+    for out in outputs:
+        if out.target is None:
+            out.write(result, stdout, options)

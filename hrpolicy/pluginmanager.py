@@ -41,6 +41,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "hrpolicy.plugins.rulepack",
     "hrpolicy.plugins.output_text",
     "hrpolicy.plugins.output_json",
+    "hrpolicy.plugins.output_junit",
 )
 
 
@@ -153,8 +154,10 @@ class Plugins:
     def operators(self) -> dict[str, Operator]:
         return _unique("operator", self._flatten(self.pm.hook.hrpolicy_condition_operators()))
 
-    def output_formats(self) -> dict[str, OutputFormat]:
-        return _unique("output format", self._flatten(self.pm.hook.hrpolicy_output_formats()))
+    def output_formats(self, kind: str | None = None) -> dict[str, OutputFormat]:
+        """The registered formats by name; with ``kind``, only those that write that kind of result."""
+        formats = _unique("output format", self._flatten(self.pm.hook.hrpolicy_output_formats()))
+        return {name: f for name, f in formats.items() if kind is None or kind in f.writers}
 
     def country_data_files(self) -> list[Path]:
         return [Path(p) for p in self._flatten(self.pm.hook.hrpolicy_country_data_files())]
@@ -165,6 +168,9 @@ class Plugins:
             if extra:
                 merged.update(extra)
         return merged
+
+    def country_fact_names(self) -> list[str]:
+        return [str(n) for n in self._flatten(self.pm.hook.hrpolicy_country_fact_names())]
 
     def rule_dirs(self) -> list[Path]:
         return [Path(p) for p in self._flatten(self.pm.hook.hrpolicy_rule_dirs())]

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 from hrpolicy import hookimpl
-from hrpolicy.language.scope import as_date, as_list
 from hrpolicy.model import EvalContext, Operator
+from hrpolicy.values import as_date, as_list, compile_regex, is_present, regex_union
 
 
 def _set_of(arg: Any) -> Any:
@@ -98,37 +98,6 @@ def _months_before(today: datetime.date, months: int) -> datetime.date:
     year, month = divmod(total, 12)
     day = min(today.day, calendar.monthrange(year, month + 1)[1])
     return datetime.date(year, month + 1, day)
-
-
-def _present(value: Any) -> bool:
-    return value is not None and value != "" and value != [] and value != {}
-
-
-def _regex(arg: Any) -> Any:
-    if not isinstance(arg, str):
-        if hasattr(arg, "search"):
-            return arg  # already compiled (a $patterns.NAME)
-        raise ValueError(f"takes a regular expression string, not {arg!r}")
-    import re2  # linear-time matching: manifest text can never make a rule hang
-
-    options = re2.Options()
-    options.log_errors = False  # RE2 would also log its complaint to stderr; ours is the one line shown
-    try:
-        return re2.compile(arg, options)
-    except Exception as exc:  # re2.error is not exported consistently across versions
-        detail = exc.args[0] if exc.args else exc
-        if isinstance(detail, bytes):
-            detail = detail.decode("utf-8", "replace")
-        raise ValueError(f"RE2 rejects {arg!r}: {detail}") from None
-
-
-def _regexes(arg: Any) -> list[Any]:
-    """One alternation of all the patterns: a single linear-time search per value instead of one per
-    pattern (a rule scanning every string of a manifest calls this thousands of times)."""
-    compiled = [_regex(a) for a in as_list(arg)]
-    if len(compiled) < 2:
-        return compiled
-    return [_regex("|".join(f"(?:{p.pattern})" for p in compiled))]
 
 
 def _matches(value: Any, pattern: Any, ctx: EvalContext) -> bool:
@@ -250,7 +219,7 @@ OPERATORS: tuple[Operator, ...] = (
     ),
     Operator(
         "present",
-        lambda v, a, c: _present(v) is a,
+        lambda v, a, c: is_present(v) is a,
         "true: there and not null, empty text, empty list or empty mapping (false is an answer)",
         prepare=_bool,
         phrase="{path} is filled in",
@@ -259,14 +228,14 @@ OPERATORS: tuple[Operator, ...] = (
         "matches",
         _matches,
         "text value matches the RE2 regular expression (search)",
-        prepare=_regex,
+        prepare=compile_regex,
         phrase="{path} matches {arg}",
     ),
     Operator(
         "matches_any",
         _matches_any,
         "text value matches any of the RE2 regular expressions",
-        prepare=_regexes,
+        prepare=regex_union,
         phrase="{path} matches any of {arg}",
     ),
     Operator("gt", _compare(lambda a, b: a > b), "greater than (numbers, dates)", phrase="{path} > {arg}"),

@@ -1,12 +1,13 @@
-"""``--format json``: the stable, versioned report (``schema_version`` 1)."""
+"""``--format json``: the stable, versioned reports (``schema_version`` 1) of ``check``, ``rules test`` and
+``rules lint``."""
 
 from __future__ import annotations
 
 import json
 from typing import IO, Any
 
-from hrpolicy import hookimpl
-from hrpolicy.model import Finding, OutputFormat, OutputOptions, RunResult
+from hrpolicy import __version__, hookimpl
+from hrpolicy.model import Finding, LintResult, OutputFormat, RunResult, TestRun
 
 REPORT_VERSION = 1
 
@@ -61,11 +62,46 @@ def report(result: RunResult) -> dict[str, Any]:
     }
 
 
-def write(result: RunResult, stream: IO[str], options: OutputOptions) -> None:
-    json.dump(report(result), stream, indent=2, ensure_ascii=False)
+def test_report(result: TestRun) -> dict[str, Any]:
+    return {
+        "schema_version": 1,
+        "tool": {"name": "hrpolicy", "version": __version__},
+        "results": [r._asdict() for r in result.results],
+        "errors": [{"path": e.path, "line": e.line, "message": e.message} for e in result.errors],
+        "coverage": {rid: sorted(seen) for rid, seen in sorted(result.coverage.items())},
+        "summary": {
+            "expectations": len(result.results),
+            "passed": sum(1 for r in result.results if r.ok),
+            "failed": sum(1 for r in result.results if not r.ok),
+            "errors": len(result.errors),
+            "rules": len(result.coverage),
+            "rules_tested_both_ways": sum(1 for s in result.coverage.values() if {"fail", "pass"} <= s),
+            "ok": result.ok,
+        },
+    }
+
+
+def lint_report(result: LintResult) -> dict[str, Any]:
+    return {
+        "schema_version": 1,
+        "files": result.files,
+        "problems": [
+            {"path": p.path, "line": p.line, "column": p.column, "message": p.message}
+            for p in result.problems
+        ],
+    }
+
+
+def _dump(report: dict[str, Any], stream: IO[str]) -> None:
+    json.dump(report, stream, indent=2, ensure_ascii=False)
     stream.write("\n")
 
 
 @hookimpl
 def hrpolicy_output_formats() -> tuple[OutputFormat, ...]:
-    return (OutputFormat("json", "the stable JSON report (schema_version 1)", write, ".json"),)
+    writers = {
+        "check": lambda result, stream, options: _dump(report(result), stream),
+        "rules-test": lambda result, stream, options: _dump(test_report(result), stream),
+        "rules-lint": lambda result, stream, options: _dump(lint_report(result), stream),
+    }
+    return (OutputFormat("json", "the stable JSON report (schema_version 1)", writers, ".json"),)

@@ -1,4 +1,5 @@
-"""``--format text``: for people. Grouped by manifest, ``file:line:col severity RULE-ID message``."""
+"""``--format text``: for people. ``check``: grouped by manifest, ``file:line:col severity RULE-ID message``;
+``rules test``: failed expectations, errors and the coverage line; ``rules lint``: one problem a line."""
 
 from __future__ import annotations
 
@@ -6,7 +7,16 @@ from typing import IO
 
 from hrpolicy import hookimpl
 from hrpolicy.errors import one_line, where
-from hrpolicy.model import NOTICE, Finding, OutputFormat, OutputOptions, RunResult
+from hrpolicy.model import (
+    NOTICE,
+    Finding,
+    LintResult,
+    OutputFormat,
+    OutputOptions,
+    RunResult,
+    TestRun,
+    Writer,
+)
 
 COLORS = {
     "critical": "\033[1;31m",
@@ -34,7 +44,7 @@ def _line(f: Finding, color: bool) -> str:
     return text
 
 
-def write(result: RunResult, stream: IO[str], options: OutputOptions) -> None:
+def write_check(result: RunResult, stream: IO[str], options: OutputOptions) -> None:
     for r in result.results:
         if not r.findings and not options.verbose:
             continue
@@ -69,6 +79,39 @@ def summary_line(result: RunResult) -> str:
     return ", ".join(parts) + f": {verdict}"
 
 
+def coverage_line(result: TestRun) -> str:
+    rules = result.coverage
+    failing = sum(1 for seen in rules.values() if "fail" in seen)
+    passing = sum(1 for seen in rules.values() if "pass" in seen)
+    both = sum(1 for seen in rules.values() if {"fail", "pass"} <= seen)
+    return (
+        f"coverage: {both}/{len(rules)} rules tested both ways "
+        f"(failing cases for {failing}, passing cases for {passing})"
+    )
+
+
+def write_test(result: TestRun, stream: IO[str], options: OutputOptions) -> None:
+    for r in result.results:
+        if not r.ok:
+            stream.write(
+                f"{one_line(r.file)}:{r.line}: FAIL {r.rule} {one_line(r.case)}: {one_line(r.detail)}\n"
+            )
+    for e in result.errors:
+        stream.write(f"{e}\n")
+    stream.write(coverage_line(result) + "\n")
+    failed = sum(1 for r in result.results if not r.ok)
+    errors = f", {len(result.errors)} errors" if result.errors else ""
+    stream.write(f"{len(result.results) - failed} passed, {failed} failed{errors}\n")
+
+
+def write_lint(result: LintResult, stream: IO[str], options: OutputOptions) -> None:
+    for p in result.problems:
+        stream.write(f"{p}\n")
+    noun = "problem" if len(result.problems) == 1 else "problems"
+    stream.write(f"{result.files} rule files checked, {len(result.problems)} {noun}\n")
+
+
 @hookimpl
 def hrpolicy_output_formats() -> tuple[OutputFormat, ...]:
-    return (OutputFormat("text", "human-readable, grouped by manifest (default)", write, ".txt"),)
+    writers: dict[str, Writer] = {"check": write_check, "rules-test": write_test, "rules-lint": write_lint}
+    return (OutputFormat("text", "human-readable (the default)", writers, ".txt"),)

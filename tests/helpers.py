@@ -1,14 +1,16 @@
-"""Shared helpers for the engine tests: tiny rule packs and manifests written to tmp dirs, evaluated
+"""Shared helpers for the tests: tiny rule packs and manifests written to tmp dirs, evaluated
 in-process through a real :class:`~hrpolicy.evaluate.session.Session` (plugins, compiler, engine, waivers)."""
 
 from __future__ import annotations
 
 import datetime
+import io
 import json
 import os
 import subprocess
 import sys
 import textwrap
+import traceback
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -91,7 +93,8 @@ class Harness:
         if files is not None:
             write_pack(self.rules_dir, files)
         dirs = tuple(str(d) for d in (rule_dirs if rule_dirs is not None else [self.rules_dir]))
-        self.session = Session(SessionConfig(today=today, rule_dirs=dirs, autoload=False), plugins)
+        self.today = today
+        self.session = Session(SessionConfig(rule_dirs=dirs, autoload=False), plugins)
         self._n = 0
 
     def write(self, text: str, name: str = "hrpolicy.yaml", *, slot: str | None = None) -> Path:
@@ -106,7 +109,7 @@ class Harness:
         return path
 
     def outcome(self, text: str, name: str = "hrpolicy.yaml", *, slot: str | None = None) -> Outcome:
-        return self.session.check(self.write(text, name, slot=slot))
+        return self.session.check(self.write(text, name, slot=slot), today=self.today)
 
     def check(self, text: str, name: str = "hrpolicy.yaml", *, slot: str | None = None) -> ManifestResult:
         result = self.outcome(text, name, slot=slot)
@@ -136,14 +139,14 @@ def pointers(findings: Sequence[Finding]) -> list[str]:
     return [f.location.pointer for f in findings]
 
 
-def run_cli(
+def run_installed(
     *args: str,
     cwd: Path,
     env: Mapping[str, str] | None = None,
     timeout: float = 60,
     stdin: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run the installed console script (never an in-process ``main``)."""
+    """Run the installed console script in a process of its own (the end-to-end tests)."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("HRPOLICY_")}
     full_env.pop("NO_COLOR", None)
     full_env.update(env or {})
@@ -159,6 +162,44 @@ def run_cli(
     )
 
 
+def run_cli(
+    *args: str,
+    cwd: Path,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 60,
+    stdin: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``hrpolicy ARGS`` in this process, as the console script would: ``main(argv)`` in ``cwd`` with
+    ``env`` over an environment without HRPOLICY_* and NO_COLOR, output captured; an unexpected exception
+    becomes exit 3 with its traceback, as in :func:`hrpolicy.main.console_main`. ``timeout`` is for the
+    signature's sake (in-process runs are not interrupted)."""
+    from hrpolicy.main import main
+
+    out, err = io.StringIO(), io.StringIO()
+    saved_env, saved_cwd = dict(os.environ), os.getcwd()
+    saved_streams = sys.stdin, sys.stdout, sys.stderr
+    for key in [k for k in os.environ if k.startswith("HRPOLICY_") or k == "NO_COLOR"]:
+        del os.environ[key]
+    os.environ.update(env or {})
+    try:
+        os.chdir(cwd)
+        sys.stdin, sys.stdout, sys.stderr = io.StringIO(stdin or ""), out, err
+        try:
+            code = main(list(args))
+        except SystemExit as exc:  # argparse: usage errors, --help, --version
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+        except Exception:
+            traceback.print_exc(file=err)
+            err.write("hrpolicy: unexpected error; please report it with the traceback above.\n")
+            code = 3
+    finally:
+        sys.stdin, sys.stdout, sys.stderr = saved_streams
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+    return subprocess.CompletedProcess(["hrpolicy", *args], code, out.getvalue(), err.getvalue())
+
+
 # --- scenario checks (examples/scenarios) through the installed console script ----------------------------
 
 SCENARIOS = REPO / "examples" / "scenarios"
@@ -166,14 +207,7 @@ SCENARIO_TODAY = "2026-11-28"
 
 
 def check_json(manifest: Path, *extra: str, cwd: Path = REPO) -> tuple[int, dict[str, Any]]:
-    proc = subprocess.run(
-        [str(HRPOLICY), "check", str(manifest), "--today", SCENARIO_TODAY, "--format", "json", *extra],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    proc = run_cli("check", str(manifest), "--today", SCENARIO_TODAY, "--format", "json", *extra, cwd=cwd)
     assert "Traceback" not in proc.stderr, proc.stderr
     return proc.returncode, json.loads(proc.stdout)
 

@@ -18,7 +18,9 @@ from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 from hrpolicy.errors import one_line
-from hrpolicy.language.pack import Body, CompiledRule, RulePack
+from hrpolicy.language import tree as t
+from hrpolicy.language.functions import FUNCTIONS, SlotKind
+from hrpolicy.language.pack import CompiledRule, RulePack
 from hrpolicy.model import Operator, RuleInfo
 
 AREAS = {
@@ -41,6 +43,8 @@ _REFS = {
     "dataset": "the country data set",
 }
 _QUANTIFIERS = {"any": "at least one entry", "all": "every entry", "none": "no entry"}
+#: Lists whose entries each have a country of their own.
+OWN_COUNTRY = frozenset({"markets", "data_stores", "partners", "entities", "sales_reviews"})
 
 # Private-use characters around a code run (a name, a path, a pattern) in a description.
 CODE_START, CODE_END = "\ue000", "\ue001"
@@ -111,51 +115,44 @@ class Describer:
     def __init__(self, pack: RulePack, operators: Mapping[str, Operator]):
         self.defines = pack.defines
         self.operators = operators
-        self.operators = operators
         self._expanding: set[str] = set()
-        self._lets: Mapping[str, Any] = {}
+        self._lets: Mapping[str, t.Value] = {}
 
     # ------------------------------------------------------------------------------------------ rules
 
     def explain(self, rule: CompiledRule) -> Explanation:
         cases = []
         try:
-            for b in rule.bodies:
-                self._lets = b.spec.get("let") or {}
-                scope = self.condition(b.spec["when"]) if "when" in b.spec else "always"
+            for b in rule.node.bodies:
+                self._lets = {str(let.name.value): let.value for let in b.lets}
+                scope = self.condition(b.when) if b.when is not None else "always"
                 cleared = (
-                    self.condition(b.spec["require"])
-                    if "require" in b.spec
+                    self.condition(b.require)
+                    if b.require is not None
                     else "nothing: every item in scope fires"
                 )
-                message = " ".join(_clean(b.spec.get("message", "")).split())
+                message = " ".join(_clean(b.message.text).split())
                 cases.append(Case(self.iterates(b), self.judged_by(b), scope, cleared, message))
         finally:
             self._lets = {}  # escalations are rule-level: a case's let names are not visible there
         return Explanation(cases, self.severity(rule))
 
-    def iterates(self, body: Body) -> str:
-        each = body.spec.get("for_each")
+    def iterates(self, body: t.Body) -> str:
+        each = body.for_each
         if each is None:
-            at = ", ".join(code(".".join(p)) for p in body.at)
+            at = ", ".join(code(a.text) for a in body.at)
             where = f"; a finding points at the first of {at} present" if at else ""
             return f"the manifest as a whole{where}"
-        if isinstance(each, dict) and "strings_under" in each:
-            keys = ", ".join(code(k) for k in each["strings_under"])
+        if isinstance(each, t.StringsUnder):
+            keys = ", ".join(code(k.value) for k in each.keys)
             return f"every text value under {keys}, one at a time"
         return f"each entry of {self.source(each)}"
 
-    def judged_by(self, body: Body) -> str:
-        if "country" in body.spec:
-            return self.value(body.spec["country"])
-        each = body.spec.get("for_each")
-        if isinstance(each, str) and each in (
-            "markets",
-            "data_stores",
-            "partners",
-            "entities",
-            "sales_reviews",
-        ):
+    def judged_by(self, body: t.Body) -> str:
+        if body.country is not None:
+            return self.value(body.country)
+        each = body.for_each
+        if isinstance(each, t.RootPath) and each.text in OWN_COUNTRY:
             return "the entry's own country"
         return "the entry's own country when it has one, else the riskiest planned, beta or launched market"
 
@@ -164,49 +161,34 @@ class Describer:
         text = info.severity
         if info.severity_in_high_risk:
             text += f"; {info.severity_in_high_risk} when that country is in the high tier (FOTN Not Free)"
-        specs = self._escalations(rule)
-        for i, (_test, escalated) in enumerate(rule.escalate):
-            spec = specs[i] if i < len(specs) else None
-            if isinstance(spec, Mapping) and "when" in spec:
-                text += f"; {escalated} when {self.condition(spec['when'])}"
-            else:
-                text += f"; {escalated} when a further condition holds"
+        for escalation in rule.node.escalate:
+            text += f"; {escalation.severity} when {self.condition(escalation.when)}"
         return text
-
-    def _escalations(self, rule: CompiledRule) -> list[Any]:
-        """The rule's ``escalate`` entries as written."""
-        found = rule.spec.get("escalate")
-        return list(found) if isinstance(found, list) else []
 
     # ------------------------------------------------------------------------------------- conditions
 
-    def condition(self, node: Any) -> str:
-        if not isinstance(node, dict):
-            return _clean(repr(node))
-        parts = [self._entry(key, spec) for key, spec in node.items()]
-        return _join(parts, "and")
-
-    def _entry(self, key: str, spec: Any) -> str:
-        if key == "all_of":
-            return "all of: " + "; ".join(f"({self.condition(c)})" for c in spec)
-        if key == "any_of":
-            return "either " + _join([f"({self.condition(c)})" for c in spec], "or")
-        if key == "not":
-            return f"not ({self.condition(spec)})"
-        if key in _QUANTIFIERS:
-            named = f" (called {_clean('$' + str(spec['as']))})" if "as" in spec else ""
-            where = f" where {self.condition(spec['where'])}" if "where" in spec else " exists"
-            if "where" not in spec and key == "none":
+    def condition(self, node: t.Condition) -> str:
+        if isinstance(node, t.All):
+            return _join([self.condition(c) for c in node.items], "and")
+        if isinstance(node, t.AllOf):
+            return "all of: " + "; ".join(f"({self.condition(c)})" for c in node.items)
+        if isinstance(node, t.AnyOf):
+            return "either " + _join([f"({self.condition(c)})" for c in node.items], "or")
+        if isinstance(node, t.Not):
+            return f"not ({self.condition(node.item)})"
+        if isinstance(node, t.Quantifier):
+            named = f" (called {_clean('$' + str(node.name.value))})" if node.name is not None else ""
+            where = f" where {self.condition(node.where)}" if node.where is not None else " exists"
+            if node.where is None and node.kind == "none":
                 where = ""
-            return f"{_QUANTIFIERS[key]} of {self.source(spec['in'])}{named}{where}"
-        if key == "use":
-            names = spec if isinstance(spec, list) else [spec]
-            return _join([self._predicate(n) for n in names], "and")
-        path = self.path(key)
-        return _join([self._operator(path, op, arg) for op, arg in spec.items()], "and")
+            return f"{_QUANTIFIERS[node.kind]} of {self.source(node.source)}{named}{where}"
+        if isinstance(node, t.Use):
+            return _join([self._predicate(n.value) for n in node.names], "and")
+        path = self.path(node.subject)
+        return _join([self._operator(path, op.op, op.arg) for op in node.ops], "and")
 
-    def _predicate(self, name: str) -> str:
-        return self._expand(name, self.defines.get("predicates", {}).get(name), self.condition)
+    def _predicate(self, name: Any) -> str:
+        return self._expand(str(name), self.defines.predicates.get(name), self.condition)
 
     def _expand(self, name: str, spec: Any, render: Callable[[Any], str]) -> str:
         """A defined name with what it stands for in brackets, once (definitions may refer to each other)."""
@@ -219,12 +201,16 @@ class Describer:
         finally:
             self._expanding.discard(name)
 
-    def _operator(self, path: str, op: str, arg: Any) -> str:
+    def _operator(self, path: str, op: str, arg: t.Value) -> str:
         operator = self.operators.get(op)
         phrase = operator.phrase if operator else "{path} {name} {arg}"
-        if isinstance(arg, bool) and op in ("present", "exists", "missing"):
+        if (
+            isinstance(arg, t.Literal)
+            and isinstance(arg.value, bool)
+            and op in ("present", "exists", "missing")
+        ):
             text = phrase.format(path=path, name=_clean(op), arg="")
-            return text if arg else f"not: {text}"
+            return text if arg.value else f"not: {text}"
         joiner = "and" if op == "contains_all" else "or"
         return phrase.format(
             path=path, name=_clean(op).replace("_", " "), arg=self.value(arg, joiner)
@@ -232,10 +218,10 @@ class Describer:
 
     # ------------------------------------------------------------------------------- values and paths
 
-    def path(self, key: str) -> str:
-        if not key.startswith("$"):
-            return code(key)
-        head, _, rest = key[1:].partition(".")
+    def path(self, node: t.Path | t.Ref) -> str:
+        if isinstance(node, t.Path):
+            return code(node.text)
+        head, rest = node.head, ".".join(node.parts)
         if head == "country":
             return f"the country's {code(rest)}" if rest else "the country"
         if head == "values":
@@ -247,30 +233,34 @@ class Describer:
             return self._expand(head, self._lets[head], self.value) + (f" {code(rest)}" if rest else "")
         return _clean(f"${head}") + (f" {code(rest)}" if rest else "")
 
-    def source(self, node: Any) -> str:
-        if isinstance(node, str) and not node.startswith("$"):
-            return code(node)
+    def source(self, node: t.Source) -> str:
+        if isinstance(node, t.RootPath):
+            return code(node.text)
         return self.value(node)
 
     def value(self, node: Any, joiner: str = "and") -> str:
-        if isinstance(node, str):
-            if node.startswith("$lists."):
-                return self._list(node.split(".", 2)[1])
-            if node.startswith("$patterns."):
-                name = node.split(".", 2)[1]
-                pattern = self.defines.get("patterns", {}).get(name, "?")
+        if isinstance(node, t.Ref):
+            if node.head == "lists" and node.parts:
+                return self._list(node.parts[0])
+            if node.head == "patterns" and node.parts:
+                name = node.parts[0]
+                pattern = self.defines.patterns.get(name, "?")
                 return f"the pattern {_clean(name)} ({code(pattern)})"
-            return self.path(node) if node.startswith("$") else _clean(node)
-        if isinstance(node, list):
-            return _join([self.value(v) for v in node], joiner)
-        if isinstance(node, dict):
+            return self.path(node)
+        if isinstance(node, t.ListValue):
+            return _join([self.value(v) for v in node.items], joiner)
+        if isinstance(node, t.Call):
             return self._function(node)
-        if isinstance(node, bool):
-            return "true" if node else "false"
-        return _clean(node)
+        if isinstance(node, t.Literal):
+            if node.explicit:
+                return _clean(repr(node.value))
+            if isinstance(node.value, bool):
+                return "true" if node.value else "false"
+            return _clean(node.value)
+        return "(a value)"
 
     def _list(self, name: str) -> str:
-        items = self.defines.get("lists", {}).get(name)
+        items = self.defines.lists.get(name)
         if not isinstance(items, list):
             return _clean(name)
         if len(items) > 12:
@@ -278,28 +268,25 @@ class Describer:
         return _join([_clean(i) for i in items], "or")
 
     def _value_name(self, name: str) -> str:
-        return self._expand(name, self.defines.get("values", {}).get(name), self.value)
+        return self._expand(name, self.defines.values.get(name), self.value)
 
-    def _function(self, node: Mapping[str, Any]) -> str:
-        where = f" where {self.condition(node['where'])}" if "where" in node else ""
-        if "collect" in node:
-            return f"the {code(node['collect'])} of every entry of {self.source(node['from'])}{where}"
-        if "find" in node:
-            return f"the first entry of {self.source(node['find'])}{where}"
-        if "worst_of" in node:
-            other = f", or else of {self.value(node['otherwise'])}" if "otherwise" in node else ""
-            return f"the riskiest country of {self.value(node['worst_of'])}{other}"
-        if "add_days" in node:
-            date, days = node["add_days"]
-            return f"{self.value(date)} plus {self.value(days)} days"
-        if "if" in node:
-            then, other = self.value(node.get("then")), self.value(node.get("else"))
-            return f"{then} if {self.condition(node['if'])}, else {other}"
-        if "country_facts" in node:
-            return f"the facts of country {self.value(node['country_facts'])}"
-        if "literal" in node:
-            return _clean(repr(node["literal"]))
-        return "(a value)"
+    def _function(self, node: t.Call) -> str:
+        """The function's phrase, with each of its slots in words."""
+        fn = FUNCTIONS[node.fn]
+        words: dict[str, Any] = {}
+        for key, arg in node.args.items():
+            kind = fn.slots[key]
+            if kind is SlotKind.CONDITION:
+                words[key] = self.condition(arg)  # type: ignore[arg-type]
+            elif kind is SlotKind.FIELD:
+                words[key] = code(arg.text)  # type: ignore[union-attr]
+            elif kind is SlotKind.SOURCE:
+                words[key] = self.source(arg)  # type: ignore[arg-type]
+            elif kind is SlotKind.PAIR:
+                words[key] = [self.value(v) for v in arg.items]  # type: ignore[union-attr]
+            elif kind is not SlotKind.NAME:
+                words[key] = self.value(arg)
+        return fn.phrase(words)
 
 
 def _join(parts: list[str], word: str) -> str:

@@ -30,12 +30,13 @@ import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path, PurePath
-from typing import Any, NamedTuple
+from typing import Any
 
 from hrpolicy.errors import HrpolicyError
-from hrpolicy.language.pack import display_path
-from hrpolicy.load.yaml import Document, load_file, pointer_join
-from hrpolicy.model import NOTICE, SEVERITIES, ErrorRecord, Finding, ManifestResult
+from hrpolicy.files import display_path
+from hrpolicy.load.document import Document, pointer_join
+from hrpolicy.load.yaml import load_file
+from hrpolicy.model import NOTICE, SEVERITIES, CaseResult, ErrorRecord, Finding, ManifestResult, TestRun
 
 OUTCOMES = ("fail", "pass", "waived")
 FILE_KEYS = ("today", "cases")
@@ -44,26 +45,6 @@ EXPECT_KEYS = ("outcome", "count", "severity", "pointers")
 # Notices never fail a run and are not judged by expectations, so no expectation can be about one.
 EXPECT_SEVERITIES = SEVERITIES
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-
-
-class CaseResult(NamedTuple):
-    file: str
-    line: int
-    case: str
-    rule: str
-    outcome: str  # expected outcome
-    ok: bool
-    detail: str  # why it failed ("" when ok)
-
-
-class TestRun(NamedTuple):
-    results: list[CaseResult]
-    errors: list[ErrorRecord]
-    coverage: dict[str, set[str]]  # rule id -> outcomes exercised
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors and all(r.ok for r in self.results)
 
 
 Checker = Callable[[Document, datetime.date, Any], "ManifestResult | list[ErrorRecord]"]
@@ -113,7 +94,7 @@ def run(
         if missing:
             what = " and no ".join(f"{o}ing" for o in missing)
             errors.append(ErrorRecord("rules", f"{rid} has no {what} test case"))
-    return TestRun(results, errors, coverage)
+    return TestRun(tuple(results), tuple(errors), {rid: frozenset(seen) for rid, seen in coverage.items()})
 
 
 def _shown(value: Any) -> str:

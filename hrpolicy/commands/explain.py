@@ -6,22 +6,21 @@ line-separator characters replaced) before it is wrapped: rule text never reache
 
 from __future__ import annotations
 
-import datetime
 import difflib
 import textwrap
 from collections.abc import Sequence
 from typing import IO
 
+from hrpolicy import api
 from hrpolicy.authoring.describe import Describer, area, plain
 from hrpolicy.errors import UsageError
-from hrpolicy.evaluate.session import Session, SessionConfig
 
 WIDTH = 100
 _TIER = "Its tier sets the severity and how old evidence may be."
 
 
 def run(rule_id: str, *, dirs: Sequence[str], autoload: bool, stdout: IO[str]) -> int:
-    session = Session(SessionConfig(today=datetime.date.today(), rule_dirs=tuple(dirs), autoload=autoload))
+    session = api.open_session(dirs, autoload=autoload)
     rules = {r.info.id: r for r in session.pack.rules}
     rule = rules.get(rule_id.upper())
     if rule is None:

@@ -6,19 +6,19 @@ stale (regenerate with ``hrpolicy rules docs --output docs/rules.md``).
 
 from __future__ import annotations
 
-import datetime
 import re
 from collections.abc import Sequence
 from typing import IO
 
+from hrpolicy import api
 from hrpolicy.authoring.describe import AREAS, Describer, area, segments
 from hrpolicy.errors import one_line
-from hrpolicy.evaluate.session import Session, SessionConfig
+from hrpolicy.evaluate.session import Session
 from hrpolicy.files import write_report
 
 
 def run(dirs: Sequence[str], *, output: str | None, autoload: bool, stdout: IO[str]) -> int:
-    session = Session(SessionConfig(today=datetime.date.today(), rule_dirs=tuple(dirs), autoload=autoload))
+    session = api.open_session(dirs, autoload=autoload)
     text = render(session)
     if output is None:
         stdout.write(text)

@@ -7,8 +7,8 @@ order. What changes is layout only:
   on a line of its own moves with the line it is aligned with (the next one, else the previous one);
 * quoting: a quoted scalar loses its quotes when a plain one reads as the same string under the YAML 1.2
   core schema that ``hrpolicy.load.yaml`` loads with (``NO``, ``on``, ``2026-01-01`` and ``1_000`` are
-  strings; ``"17"``, ``"true"`` and ``"null"`` keep their quotes). Quotes that stay are double quotes, or single
-  quotes when the text holds ``"`` or ``\\``;
+  strings; ``"17"``, ``"true"`` and ``"null"`` keep their quotes). Quotes that stay are double quotes, or
+  single quotes when the text holds ``"`` or ``\\``;
 * line width: a folded (``>``) scalar keeps the author's line breaks unless a line is longer than WIDTH,
   then its paragraph is refilled (at single spaces, which folding turns back into the same text). A flow
   collection (``[a, b]``, ``{k: v}``) longer than WIDTH is broken after a comma, the next item aligned

@@ -42,7 +42,10 @@ class CountryTable:
     """Facts per country code, computed once per code and cached for the run."""
 
     def __init__(
-        self, data: Mapping[str, Any], extra_facts: Callable[[str, Mapping[str, Any]], dict[str, Any]]
+        self,
+        data: Mapping[str, Any],
+        extra_facts: Callable[[str, Mapping[str, Any]], dict[str, Any]],
+        extra_fact_names: Iterable[str] = (),
     ):
         self.dataset: Mapping[str, Any] = data.get("dataset") or {}
         tiers = {**DEFAULT_TIERS, **(data.get("tiers") or {})}
@@ -52,7 +55,15 @@ class CountryTable:
         self._countries: Mapping[str, Any] = data.get("countries") or {}
         self._groups: Mapping[str, Any] = data.get("groups") or {}
         self._extra = extra_facts
+        self._extra_names = frozenset(extra_fact_names)
         self._cache: dict[str, dict[str, Any]] = {}
+
+    def fact_names(self) -> frozenset[str]:
+        """Every fact a rule can read as ``$country.NAME``: those the country-data schema documents, plus
+        those plugins declare."""
+        from hrpolicy.validate.schemas import load_schema
+
+        return frozenset(load_schema("country-data")["$defs"]["facts"]["properties"]) | self._extra_names
 
     def facts(self, code: str) -> dict[str, Any]:
         cached = self._cache.get(code)

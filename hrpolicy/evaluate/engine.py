@@ -12,10 +12,11 @@ from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
 from hrpolicy.evaluate.countries import CountryTable
-from hrpolicy.language.pack import Body, CompiledRule, RulePack
-from hrpolicy.language.scope import Ctx, flatten
+from hrpolicy.language.context import Ctx
+from hrpolicy.language.pack import CompiledBody, CompiledRule, RulePack
 from hrpolicy.load.yaml import pointer_join
 from hrpolicy.model import NOTICE, SEVERITY_RANK
+from hrpolicy.values import flatten
 
 ACTIVE_STATUSES = ("planned", "beta", "launched")
 #: Fields that together identify a list element without an ``id`` (in this order) for fingerprints.
@@ -76,7 +77,7 @@ def evaluate(
     return out
 
 
-def _items(body: Body, ctx: Ctx, manifest: Any) -> Iterator[tuple[Any, str | None, str | None]]:
+def _items(body: CompiledBody, ctx: Ctx, manifest: Any) -> Iterator[tuple[Any, str | None, str | None]]:
     """(item, JSON pointer or None, a tag telling items at one pointer apart, or None)."""
     if body.strings_under is not None:
         for key in body.strings_under:
@@ -119,7 +120,7 @@ def _strings(value: Any, pointer: str) -> Iterator[tuple[Any, str | None, str | 
 def _run_body(
     rule: CompiledRule,
     case: int,
-    body: Body,
+    body: CompiledBody,
     ctx: Ctx,
     manifest: Any,
     path: str,
@@ -127,7 +128,7 @@ def _run_body(
 ) -> Iterator[RawFinding]:
     info = rule.info
     lets = tuple(body.lets)
-    label = str(body.spec.get("for_each", ""))
+    label = body.label
     for index, (item, pointer, tag) in enumerate(_items(body, ctx, manifest)):
         ctx.cur = item
         ctx.vars["item"] = item
@@ -162,7 +163,7 @@ def _run_body(
     ctx.vars["country"] = None
 
 
-def _item_country(body: Body, ctx: Ctx, item: Any) -> str | None:
+def _item_country(body: CompiledBody, ctx: Ctx, item: Any) -> str | None:
     if body.country is not None:
         value = body.country(ctx)
         if isinstance(value, list):
@@ -189,7 +190,7 @@ def _riskiest_active(ctx: Ctx) -> str | None:
     return cached or None
 
 
-def _at(body: Body, manifest: Any) -> str:
+def _at(body: CompiledBody, manifest: Any) -> str:
     """Location of a finding without an item pointer: the first ``at:`` path that exists, else the root."""
     for parts in body.at:
         node, present = manifest, True

@@ -1,5 +1,6 @@
 """One evaluation session: plugins, compiled rules, country facts and central waivers, built once and
-then used for every manifest of a run (also inside each ``--jobs`` worker process).
+then used for every manifest of a run (also inside each ``--jobs`` worker process). The evaluation date
+and the base of change-aware rules are given per call, so one session serves any date.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any, NamedTuple
 from hrpolicy.errors import HrpolicyError, ManifestError, UsageError
 from hrpolicy.evaluate.countries import CountryTable, merge_data
 from hrpolicy.evaluate.engine import evaluate
+from hrpolicy.evaluate.gitbase import base_data
 from hrpolicy.evaluate.waivers import (
     Waiver,
     apply_waivers,
@@ -22,32 +24,34 @@ from hrpolicy.evaluate.waivers import (
     read_waivers,
     scrubber,
 )
-from hrpolicy.language.pack import RulePack, display_path, load_checked, load_pack
-from hrpolicy.load.yaml import MAX_BYTES, Document, load_yaml
+from hrpolicy.files import display_path
+from hrpolicy.language.pack import RulePack, load_checked, load_pack
+from hrpolicy.load.document import Document
+from hrpolicy.load.yaml import MAX_BYTES
 from hrpolicy.model import ErrorRecord, ManifestLoader, ManifestResult
 from hrpolicy.pluginmanager import Plugins, get_plugin_manager
-from hrpolicy.validate.schemas import validate
+from hrpolicy.validate.schemas import validate_country_data, validate_manifest, validate_waivers
 
 
 class SessionConfig(NamedTuple):
     """Everything needed to rebuild a session in another process (picklable)."""
 
-    today: datetime.date
     rule_dirs: tuple[str, ...] = ()  # empty: the packs from the rule-dirs hook
     autoload: bool = True
-    base_ref: str | None = None
 
 
-def special_docs(dirs: Sequence[Path], name: str, schema: str) -> list[Document]:
+def special_docs(dirs: Sequence[Path], name: str, validate: Any) -> list[Document]:
     """``country-data.yaml`` / ``waivers.yaml`` of the rules directories that have one, validated."""
-    return [load_checked(d / name, schema, ManifestError) for d in dirs if (d / name).is_file()]
+    return [load_checked(d / name, validate, ManifestError) for d in dirs if (d / name).is_file()]
 
 
 def country_table(plugins: Plugins, dirs: Sequence[Path]) -> CountryTable:
     """Country facts: plugin data files (the embedded set first), then the rules directories' overrides."""
-    layers = [load_checked(p, "country-data", ManifestError).data for p in plugins.country_data_files()]
-    layers.extend(doc.data for doc in special_docs(dirs, "country-data.yaml", "country-data"))
-    return CountryTable(merge_data(layers), plugins.country_facts)
+    layers = [
+        load_checked(p, validate_country_data, ManifestError).data for p in plugins.country_data_files()
+    ]
+    layers.extend(doc.data for doc in special_docs(dirs, "country-data.yaml", validate_country_data))
+    return CountryTable(merge_data(layers), plugins.country_facts, plugins.country_fact_names())
 
 
 class Session:
@@ -60,17 +64,21 @@ class Session:
         self.pack: RulePack = load_pack(dirs, self.plugins.operators())
         self.rules = {r.info.id: r.info for r in self.pack.rules}
         self.countries = country_table(self.plugins, dirs)
-        central = load_central(special_docs(dirs, "waivers.yaml", "waivers"))
+        central = load_central(special_docs(dirs, "waivers.yaml", validate_waivers))
         self.central_errors = check_waivers(central, self.rules)
         # A central waiver in error (unknown or non-waivable rule) is reported and never applied.
         bad = {(e.path, e.line) for e in self.central_errors}
         self.central: list[Waiver] = [w for w in central if (w.location.path, w.location.line) not in bad]
         self.loaders: dict[str, ManifestLoader] = self.plugins.manifest_loaders()
 
-    def load(self, path: Path) -> Document:
+    def loader(self, path: Path) -> ManifestLoader:
         loader = self.loaders.get(path.suffix.lower())
         if loader is None:
             raise UsageError(f"no loader for {path.suffix or 'files without a suffix'}", str(path))
+        return loader
+
+    def load(self, path: Path) -> Document:
+        loader = self.loader(path)
         try:
             with path.open("rb") as fh:
                 data = fh.read(MAX_BYTES + 1)  # the loader refuses anything larger, with its message
@@ -78,21 +86,31 @@ class Session:
             raise ManifestError(f"cannot read: {exc.strerror or exc}", display_path(path)) from None
         return loader.load(data, display_path(path))
 
-    def check(self, path: Path) -> ManifestResult | list[ErrorRecord]:
-        """Findings for one manifest file, or the errors that stop it from being evaluated."""
+    def check(
+        self, path: Path, *, today: datetime.date, base_ref: str | None = None
+    ) -> ManifestResult | list[ErrorRecord]:
+        """Findings for one manifest file, or the errors that stop it from being evaluated. With
+        ``base_ref``, change-aware rules compare with the manifest as committed at that git ref."""
         try:
             doc = self.load(path)
         except HrpolicyError as exc:
             return [ErrorRecord(exc.path or str(path), exc.message, exc.line, exc.column)]
-        return self.check_document(doc, path)
+        return self.check_document(doc, today=today, path=path, base_ref=base_ref)
 
     def check_document(
-        self, doc: Document, path: Path | None = None, base: Any = None
+        self,
+        doc: Document,
+        *,
+        today: datetime.date,
+        base: Any = None,
+        path: Path | None = None,
+        base_ref: str | None = None,
     ) -> ManifestResult | list[ErrorRecord]:
-        """Findings for an already parsed manifest; ``base`` (data) overrides ``--base`` (for rule tests)."""
-        errors = validate(doc)
+        """Findings for an already parsed manifest. The base of change-aware rules is ``base`` (data, as
+        rule tests give it), else the manifest at ``path`` as of git ``base_ref``, else the manifest."""
+        errors = validate_manifest(doc)
         if errors:
-            return self._redacted(doc, errors)
+            return self._redacted(doc, errors, today)
         product = doc.data["product"]["id"]
         own = read_waivers(doc, central=False)
         errors = check_waivers(own, self.rules)
@@ -101,25 +119,18 @@ class Session:
         waivers = own + product_waivers(self.central, product)
         if base is None:
             base = doc.data
-        if self.config.base_ref is not None and path is not None:
-            try:
-                base = self._base(path, self.config.base_ref)
-            except HrpolicyError as exc:
-                return [ErrorRecord(exc.path or doc.path, exc.message, exc.line, exc.column)]
+            if base_ref is not None and path is not None:
+                try:
+                    base = base_data(path, base_ref, self.loader(path), validate_manifest)
+                except HrpolicyError as exc:
+                    return [ErrorRecord(exc.path or doc.path, exc.message, exc.line, exc.column)]
         raw = evaluate(
-            self.pack,
-            doc.data,
-            manifest_path=doc.path,
-            base=base,
-            today=self.config.today,
-            countries=self.countries,
+            self.pack, doc.data, manifest_path=doc.path, base=base, today=today, countries=self.countries
         )
-        findings = apply_waivers(
-            raw, waivers, rules=self.rules, today=self.config.today, path=doc.path, doc=doc
-        )
+        findings = apply_waivers(raw, waivers, rules=self.rules, today=today, path=doc.path, doc=doc)
         return ManifestResult(doc.path, product, tuple(findings))
 
-    def _redacted(self, doc: Document, errors: list[ErrorRecord]) -> list[ErrorRecord]:
+    def _redacted(self, doc: Document, errors: list[ErrorRecord], today: datetime.date) -> list[ErrorRecord]:
         """Schema errors quote the offending value or key. Rules do not run on an invalid manifest, so the
         redacting rules (personal identifiers) scan it here, and what they find is cut from the errors."""
         redacting = tuple(r for r in self.pack.rules if r.info.redact)
@@ -131,53 +142,10 @@ class Session:
                 doc.data,
                 manifest_path=doc.path,
                 base=doc.data,
-                today=self.config.today,
+                today=today,
                 countries=self.countries,
             )
         except Exception:
             return [replace(e, message=e.message.split(": ", 1)[0] + ": (value withheld)") for e in errors]
         scrub = scrubber({r.secret for r in raw if r.secret})
         return [replace(e, message=scrub(e.message)) for e in errors]
-
-    def _base(self, path: Path, ref: str) -> Any:
-        """The manifest as it was at git ``ref`` (an empty manifest when it did not exist there)."""
-        import subprocess
-
-        if ref.startswith("-") or not ref.strip():
-            raise UsageError(f"--base: {ref!r} is not a git ref")
-        where = path.resolve().parent
-        try:
-            top = subprocess.run(
-                ["git", "-C", str(where), "rev-parse", "--show-toplevel"],
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout.strip()
-            rel = path.resolve().relative_to(Path(top).resolve()).as_posix()
-            shown = subprocess.run(
-                ["git", "-C", top, "show", f"{ref}:{rel}"], capture_output=True, check=False
-            )
-            if shown.returncode != 0:
-                verify = subprocess.run(
-                    ["git", "-C", top, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
-                    capture_output=True,
-                    check=False,
-                )
-                if verify.returncode != 0:
-                    raise UsageError(f"--base: {ref!r} is not a commit in {top}")
-                return {"schema_version": 1, "product": {}, "markets": []}
-        except (OSError, subprocess.CalledProcessError):
-            raise UsageError("--base needs the manifest to be inside a git repository", str(path)) from None
-        except ValueError:
-            raise UsageError("--base: the manifest is outside the repository", str(path)) from None
-        label = f"{ref}:{rel}"
-        doc = (
-            load_yaml(shown.stdout, label)
-            if not rel.endswith(".json")
-            else self.loaders[".json"].load(shown.stdout, label)
-        )
-        problems = validate(doc)
-        if problems:
-            first = problems[0]
-            raise ManifestError(f"(base manifest) {first.message}", label, first.line, first.column)
-        return doc.data

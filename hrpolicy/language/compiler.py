@@ -1,22 +1,137 @@
-"""Compiles the rule language (docs/rule-language.md) into plain Python closures, once per run.
+"""Compiles the rule tree (:mod:`hrpolicy.language.tree`) into plain Python closures, once per run.
 
 Nothing is parsed while manifests are evaluated: every condition, value and source becomes a closure over
-a :class:`~hrpolicy.language.scope.Ctx`; names resolve through a :class:`~hrpolicy.language.scope.Scope` (message templates:
-:mod:`hrpolicy.language.templates`). Compile errors are :class:`RuleError` naming the rule file's line and column.
+a :class:`~hrpolicy.language.context.Ctx`. Names resolve through a :class:`Scope`, the compile-time view
+of what a node can see (built-in names, ``let`` and ``as`` names, definitions); an unknown name is a
+:class:`~hrpolicy.errors.RuleError` naming the rule file's line and column. Message templates compile in
+:mod:`hrpolicy.language.templates`.
 """
 
 from __future__ import annotations
 
-import datetime
 import difflib
-from collections.abc import Callable, Iterable
+import re
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from hrpolicy.language.scope import Ctx, Getter, Predicates, Scope, Test, as_date, as_list, flatten
-from hrpolicy.load.yaml import pointer_join
+from hrpolicy.errors import RuleError
+from hrpolicy.language import tree as t
+from hrpolicy.language.context import UNSET, Ctx, Getter, Test, scan
+from hrpolicy.language.functions import FUNCTIONS, SlotKind
+from hrpolicy.load.document import Document
+from hrpolicy.model import Operator
+from hrpolicy.values import as_list
 
-VALUE_FUNCTIONS = ("collect", "worst_of", "find", "add_days", "if", "literal", "country_facts")
-_UNSET: Any = object()
+#: Variables every rule can use; ``$item`` and ``$country`` are set per item.
+GLOBAL_VARS = frozenset({"item", "manifest", "base", "today", "country", "dataset"})
+#: Variables a per-manifest ``define.values`` entry may use (it is computed once per manifest).
+MANIFEST_VARS = frozenset({"manifest", "base", "today", "dataset"})
+#: Names no ``let`` or ``as`` may take.
+RESERVED = GLOBAL_VARS | {"lists", "values", "patterns"}
+_NAME = re.compile(r"[a-z_][a-z0-9_]*")
+
+
+class Predicates:
+    """``define.predicates``: compiled where they are used, for the names visible there, and cached."""
+
+    def __init__(self, specs: Mapping[str, tuple[Document, t.Condition]], scope_for: Callable[..., Scope]):
+        self.specs = specs
+        self._scope_for = scope_for
+        self._built: dict[tuple[str, frozenset[str]], Test] = {}
+        self._building: set[str] = set()
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.specs
+
+    def __iter__(self) -> Any:
+        return iter(self.specs)
+
+    def compile(self, name: str, names: frozenset[str]) -> Test:
+        # Only global names reach a predicate: it must not capture a rule's let or as names.
+        visible = names & GLOBAL_VARS
+        key = (name, visible)
+        test = self._built.get(key)
+        if test is None:
+            doc, spec = self.specs[name]
+            if name in self._building:
+                line, col = doc.position(f"/define/predicates/{name}")
+                raise RuleError(f"predicate {name!r} uses itself", doc.path, line, col)
+            self._building.add(name)
+            try:
+                test = self._built[key] = compile_condition(spec, self._scope_for(doc, visible))
+            finally:
+                self._building.discard(name)
+        return test
+
+
+class Scope:
+    """Compile-time environment: where we are (for errors) and which names resolve."""
+
+    __slots__ = (
+        "doc",
+        "item_values",
+        "lets",
+        "lists",
+        "names",
+        "operators",
+        "patterns",
+        "predicates",
+        "value_names",
+    )
+
+    def __init__(
+        self,
+        doc: Document,
+        operators: Mapping[str, Operator],
+        lists: Mapping[str, Any],
+        patterns: Mapping[str, Any],
+        value_names: frozenset[str],
+        predicates: Predicates | None,
+        names: frozenset[str] = GLOBAL_VARS,
+        lets: dict[str, Getter] | None = None,
+        item_values: frozenset[str] = frozenset(),
+    ):
+        self.doc = doc
+        #: Values that depend on the item ($item, $country): computed per item, never cached per manifest.
+        self.item_values = item_values
+        self.operators = operators
+        self.lists = lists
+        self.patterns = patterns
+        self.value_names = value_names
+        self.predicates = predicates
+        self.names = names
+        self.lets: dict[str, Getter] = lets if lets is not None else {}
+
+    def error(self, pointer: str, message: str) -> RuleError:
+        line, col = self.doc.position(pointer)
+        return RuleError(message, self.doc.path, line, col)
+
+    def derive(self, *, names: frozenset[str] | None = None, lets: dict[str, Getter] | None = None) -> Scope:
+        return Scope(
+            self.doc,
+            self.operators,
+            self.lists,
+            self.patterns,
+            self.value_names,
+            self.predicates,
+            self.names if names is None else names,
+            self.lets if lets is None else lets,
+            self.item_values,
+        )
+
+    def with_names(self, *extra: str) -> Scope:
+        return self.derive(names=self.names | frozenset(extra))
+
+    def binding(self, name: t.Name) -> str:
+        """Check an ``as`` or ``let`` name: lower-case, and not hiding a built-in or another name."""
+        value = name.value
+        if not isinstance(value, str) or not _NAME.fullmatch(value):
+            raise self.error(
+                name.ptr, f"a let or as name must be a lower-case name (letters, digits, _), not {value!r}"
+            )
+        if value in RESERVED or value in self.names or value in self.lets:
+            raise self.error(name.ptr, f"the name {value!r} is already taken (built-in, let or outer as)")
+        return value
 
 
 # ---------------------------------------------------------------------------------------------- paths
@@ -45,76 +160,6 @@ def _walk(base: Getter, parts: tuple[str, ...]) -> Getter:
     return many
 
 
-def _split(path: str, ptr: str, sc: Scope) -> tuple[str, ...]:
-    parts = tuple(path.split("."))
-    if not all(parts):
-        raise sc.error(ptr, f"malformed path {path!r}")
-    return parts
-
-
-def compile_ref(ref: str, ptr: str, sc: Scope) -> tuple[Getter, Any]:
-    """``$name.path`` -> (getter, constant or _UNSET)."""
-    head, *rest = _split(ref[1:], ptr, sc)
-    parts = tuple(rest)
-    if head == "lists":
-        if not parts or parts[0] not in sc.lists:
-            raise sc.error(ptr, f"unknown list {ref!r}{_hint(parts[:1], sc.lists)}")
-        value = sc.lists[parts[0]]
-        return (lambda ctx: value), value
-    if head == "patterns":
-        if not parts or parts[0] not in sc.patterns:
-            raise sc.error(ptr, f"unknown pattern {ref!r}{_hint(parts[:1], sc.patterns)}")
-        pattern = sc.patterns[parts[0]]
-        return (lambda ctx: pattern), pattern
-    if head == "values":
-        if not parts or parts[0] not in sc.value_names:
-            raise sc.error(ptr, f"unknown value {ref!r}{_hint(parts[:1], sc.value_names)}")
-        name = parts[0]
-        if name in sc.item_values:
-
-            def item_value_of(ctx: Ctx) -> Any:
-                # Depends on the item, so computed for it each time, against the item.
-                saved, ctx.cur = ctx.cur, ctx.vars["item"]
-                try:
-                    return ctx.value_defs[name](ctx)
-                finally:
-                    ctx.cur = saved
-
-            return _walk(item_value_of, parts[1:]), _UNSET
-
-        def value_of(ctx: Ctx) -> Any:
-            v = ctx.values.get(name, _UNSET)
-            if v is _UNSET:
-                # Computed once per manifest, so always against the manifest, wherever first used.
-                saved, ctx.cur = ctx.cur, ctx.vars["manifest"]
-                try:
-                    v = ctx.values[name] = ctx.value_defs[name](ctx)
-                finally:
-                    ctx.cur = saved
-            return v
-
-        return _walk(value_of, parts[1:]), _UNSET
-    if head in sc.lets:
-        let = sc.lets[head]
-
-        def let_of(ctx: Ctx) -> Any:
-            v = ctx.vars.get(head, _UNSET)
-            if v is _UNSET:
-                # Computed on first use, maybe inside a quantifier: bare paths still mean the item.
-                saved, ctx.cur = ctx.cur, ctx.vars["item"]
-                try:
-                    v = ctx.vars[head] = let(ctx)
-                finally:
-                    ctx.cur = saved
-            return v
-
-        return _walk(let_of, parts), _UNSET
-    if head not in sc.names:
-        known = sorted(sc.names | {"lists", "values", "patterns"} | set(sc.lets))
-        raise sc.error(ptr, f"unknown reference ${head}{_hint((head,), known)}")
-    return _walk(lambda ctx: ctx.vars[head], parts), _UNSET
-
-
 def _hint(got: tuple[str, ...], known: Iterable[str]) -> str:
     if not got:
         return ""
@@ -122,187 +167,161 @@ def _hint(got: tuple[str, ...], known: Iterable[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def compile_path(key: str, ptr: str, sc: Scope) -> Getter:
+def compile_ref(ref: t.Ref, sc: Scope) -> tuple[Getter, Any]:
+    """``$name.path`` -> (getter, constant or UNSET)."""
+    head, parts, ptr = ref.head, ref.parts, ref.ptr
+    if head == "lists":
+        if not parts or parts[0] not in sc.lists:
+            raise sc.error(ptr, f"unknown list {ref.text!r}{_hint(parts[:1], sc.lists)}")
+        value = sc.lists[parts[0]]
+        return (lambda ctx: value), value
+    if head == "patterns":
+        if not parts or parts[0] not in sc.patterns:
+            raise sc.error(ptr, f"unknown pattern {ref.text!r}{_hint(parts[:1], sc.patterns)}")
+        pattern = sc.patterns[parts[0]]
+        return (lambda ctx: pattern), pattern
+    if head == "values":
+        if not parts or parts[0] not in sc.value_names:
+            raise sc.error(ptr, f"unknown value {ref.text!r}{_hint(parts[:1], sc.value_names)}")
+        return _walk(_value_getter(parts[0], parts[0] in sc.item_values), parts[1:]), UNSET
+    if head in sc.lets:
+        return _walk(_let_getter(head, sc.lets[head]), parts), UNSET
+    if head not in sc.names:
+        known = sorted(sc.names | {"lists", "values", "patterns"} | set(sc.lets))
+        raise sc.error(ptr, f"unknown reference ${head}{_hint((head,), known)}")
+    return _walk(lambda ctx: ctx.vars[head], parts), UNSET
+
+
+def _value_getter(name: str, per_item: bool) -> Getter:
+    if per_item:
+
+        def item_value_of(ctx: Ctx) -> Any:
+            # Depends on the item, so computed for it each time, against the item.
+            saved, ctx.cur = ctx.cur, ctx.vars["item"]
+            try:
+                return ctx.value_defs[name](ctx)
+            finally:
+                ctx.cur = saved
+
+        return item_value_of
+
+    def value_of(ctx: Ctx) -> Any:
+        v = ctx.values.get(name, UNSET)
+        if v is UNSET:
+            # Computed once per manifest, so always against the manifest, wherever first used.
+            saved, ctx.cur = ctx.cur, ctx.vars["manifest"]
+            try:
+                v = ctx.values[name] = ctx.value_defs[name](ctx)
+            finally:
+                ctx.cur = saved
+        return v
+
+    return value_of
+
+
+def _let_getter(name: str, let: Getter) -> Getter:
+    def let_of(ctx: Ctx) -> Any:
+        v = ctx.vars.get(name, UNSET)
+        if v is UNSET:
+            # Computed on first use, maybe inside a quantifier: bare paths still mean the item.
+            saved, ctx.cur = ctx.cur, ctx.vars["item"]
+            try:
+                v = ctx.vars[name] = let(ctx)
+            finally:
+                ctx.cur = saved
+        return v
+
+    return let_of
+
+
+def compile_subject(node: t.Path | t.Ref, sc: Scope) -> Getter:
     """A condition key: ``$ref.path`` or a path relative to the current element."""
-    if key.startswith("$"):
-        return compile_ref(key, ptr, sc)[0]
-    return _walk(lambda ctx: ctx.cur, _split(key, ptr, sc))
+    if isinstance(node, t.Ref):
+        return compile_ref(node, sc)[0]
+    return _walk(lambda ctx: ctx.cur, node.parts)
 
 
 # --------------------------------------------------------------------------------------------- values
 
 
-def compile_value(node: Any, ptr: str, sc: Scope) -> tuple[Getter, Any]:
-    """An operand: literal, ``$reference``, list of those, or a value function. -> (getter, const)."""
-    if isinstance(node, str):
-        if node.startswith("$"):
-            return compile_ref(node, ptr, sc)
-        return (lambda ctx: node), node
-    if isinstance(node, list):
-        items = [compile_value(v, pointer_join(ptr, i), sc) for i, v in enumerate(node)]
-        if all(c is not _UNSET for _, c in items):
+def compile_value(node: t.Value, sc: Scope) -> tuple[Getter, Any]:
+    """An operand -> (getter, its constant value, or UNSET when it depends on the manifest)."""
+    if isinstance(node, t.Literal):
+        value = node.value
+        return (lambda ctx: value), value
+    if isinstance(node, t.Ref):
+        return compile_ref(node, sc)
+    if isinstance(node, t.ListValue):
+        items = [compile_value(v, sc) for v in node.items]
+        if all(c is not UNSET for _, c in items):
             const = [c for _, c in items]
             return (lambda ctx: const), const
         getters = [g for g, _ in items]
-        return (lambda ctx: [g(ctx) for g in getters]), _UNSET
-    if isinstance(node, dict):
-        if set(node) == {"literal"}:
-            value = node["literal"]
-            return (lambda ctx: value), value
-        return _compile_function(node, ptr, sc), _UNSET
-    return (lambda ctx: node), node
+        return (lambda ctx: [g(ctx) for g in getters]), UNSET
+    return compile_call(node, sc), UNSET
 
 
-def compile_source(node: Any, ptr: str, sc: Scope) -> Getter:
-    """A list to iterate: a manifest path (``assessments``), a ``$reference``, a literal list, a function."""
-    if isinstance(node, str) and not node.startswith("$"):
-        return _walk(lambda ctx: ctx.vars["manifest"], _split(node, ptr, sc))
-    return compile_value(node, ptr, sc)[0]
+def compile_source(node: t.Source, sc: Scope) -> Getter:
+    """A list to iterate: a path from the manifest root, or any value."""
+    if isinstance(node, t.RootPath):
+        return _walk(lambda ctx: ctx.vars["manifest"], node.parts)
+    return compile_value(node, sc)[0]
 
 
-def _compile_function(node: dict[str, Any], ptr: str, sc: Scope) -> Getter:
-    fn = [k for k in node if k in VALUE_FUNCTIONS]
-    if len(fn) != 1:
-        raise sc.error(ptr, f"a mapping operand needs exactly one of {', '.join(VALUE_FUNCTIONS)}")
-    name = fn[0]
-    allowed = {
-        "collect": {"collect", "from", "where", "as"},
-        "worst_of": {"worst_of", "otherwise"},
-        "find": {"find", "where", "as"},
-        "add_days": {"add_days"},
-        "if": {"if", "then", "else"},
-        "literal": {"literal"},
-        "country_facts": {"country_facts"},
-    }[name]
-    extra = sorted(set(node) - allowed)
-    if extra:
-        raise sc.error(pointer_join(ptr, extra[0]), f"unexpected key {extra[0]!r} in {name!r}")
-    at = pointer_join(ptr, name)
-    if name == "collect":
-        if not isinstance(node["collect"], str) or "from" not in node:
-            raise sc.error(at, "collect needs a field path and 'from'")
-        src = compile_source(node["from"], pointer_join(ptr, "from"), sc)
-        as_name = sc.binding(node["as"], pointer_join(ptr, "as")) if "as" in node else None
-        inner = sc.with_names(as_name) if as_name else sc
-        field_get = compile_path(node["collect"], at, inner)
-        where = (
-            compile_condition(node["where"], pointer_join(ptr, "where"), inner) if "where" in node else None
-        )
-        return _select(src, as_name, where, field_get)
-    if name == "find":
-        src = compile_source(node["find"], at, sc)
-        as_name = sc.binding(node["as"], pointer_join(ptr, "as")) if "as" in node else None
-        inner = sc.with_names(as_name) if as_name else sc
-        where = (
-            compile_condition(node["where"], pointer_join(ptr, "where"), inner) if "where" in node else None
-        )
-        return _select(src, as_name, where, None)
-    if name == "worst_of":
-        first = compile_value(node["worst_of"], at, sc)[0]
-        other = (
-            compile_value(node["otherwise"], pointer_join(ptr, "otherwise"), sc)[0]
-            if "otherwise" in node
-            else None
-        )
-
-        def worst(ctx: Ctx) -> Any:
-            code = ctx.worst_of(flatten(as_list(first(ctx))))
-            if code is None and other is not None:
-                code = ctx.worst_of(flatten(as_list(other(ctx))))
-            return code
-
-        return worst
-    if name == "country_facts":
-        code_of = compile_value(node["country_facts"], at, sc)[0]
-
-        def facts(ctx: Ctx) -> Any:
-            code = code_of(ctx)
-            return ctx.facts_of(code) if isinstance(code, str) else None
-
-        return facts
-    if name == "add_days":
-        args = node["add_days"]
-        if not isinstance(args, list) or len(args) != 2:
-            raise sc.error(at, "add_days takes [date, days]")
-        d_get = compile_value(args[0], pointer_join(at, 0), sc)[0]
-        n_get = compile_value(args[1], pointer_join(at, 1), sc)[0]
-
-        def add_days(ctx: Ctx) -> Any:
-            d, n = as_date(d_get(ctx)), n_get(ctx)
-            if d is None or not isinstance(n, int) or isinstance(n, bool):
-                return None
-            try:
-                return d + datetime.timedelta(days=n)
-            except OverflowError:
-                return None
-
-        return add_days
-    # if / then / else
-    cond = compile_condition(node["if"], at, sc)
-    then = compile_value(node.get("then"), pointer_join(ptr, "then"), sc)[0]
-    other_v = compile_value(node.get("else"), pointer_join(ptr, "else"), sc)[0]
-    return lambda ctx: then(ctx) if cond(ctx) else other_v(ctx)
+def compile_call(node: t.Call, sc: Scope) -> Getter:
+    """A value function: the element slot with the outer scope, then the ``as`` name, then the slots that
+    see each element, in a scope with that name."""
+    fn = FUNCTIONS[node.fn]
+    args: dict[str, Any] = {}
+    inner = sc
+    if fn.element is not None:
+        args[fn.element] = compile_source(node.args[fn.element], sc)  # type: ignore[arg-type]
+        name = node.args.get("as")
+        if isinstance(name, t.Name):
+            args["as"] = sc.binding(name)
+            inner = sc.with_names(args["as"])
+    for key, kind in fn.slots.items():
+        if key in args or key not in node.args:
+            continue
+        args[key] = _compile_slot(kind, node.args[key], inner if key in fn.inner else sc)
+    return fn.build(args)
 
 
-def _dedupe(values: list[Any]) -> list[Any]:
-    seen: list[Any] = []
-    for v in values:
-        if v not in seen:
-            seen.append(v)
-    return seen
-
-
-def scan(ctx: Ctx, items: list[Any], as_name: str | None, visit: Callable[[Any], bool]) -> bool:
-    """Bind each element as the current element (and ``$as_name``) and call ``visit`` until it returns
-    True; restore the bindings afterwards. Returns whether ``visit`` stopped the scan."""
-    saved_cur = ctx.cur
-    saved_as = ctx.vars.get(as_name, _UNSET) if as_name else _UNSET
-    try:
-        for el in items:
-            ctx.cur = el
-            if as_name:
-                ctx.vars[as_name] = el
-            if visit(el):
-                return True
-        return False
-    finally:
-        ctx.cur = saved_cur
-        if as_name:
-            if saved_as is _UNSET:
-                ctx.vars.pop(as_name, None)
-            else:
-                ctx.vars[as_name] = saved_as
-
-
-def _select(src: Getter, as_name: str | None, where: Test | None, pick: Getter | None) -> Getter:
-    """find (``pick`` is None: the first matching element) or collect (``pick`` of every match, flattened)."""
-
-    def run(ctx: Ctx) -> Any:
-        found: list[Any] = []
-
-        def visit(el: Any) -> bool:
-            if where is None or where(ctx):
-                found.append(el if pick is None else pick(ctx))
-                return pick is None
-            return False
-
-        scan(ctx, as_list(src(ctx)), as_name, visit)
-        if pick is None:
-            return found[0] if found else None
-        return _dedupe(flatten(found))
-
-    return run
+def _compile_slot(kind: SlotKind, node: Any, sc: Scope) -> Any:
+    if kind is SlotKind.SOURCE:
+        return compile_source(node, sc)
+    if kind is SlotKind.CONDITION:
+        return compile_condition(node, sc)
+    if kind is SlotKind.FIELD:
+        return compile_subject(node, sc)
+    if kind is SlotKind.NAME:
+        return sc.binding(node)
+    if kind is SlotKind.PAIR:
+        return [compile_value(v, sc)[0] for v in node.items]
+    if kind is SlotKind.RAW:
+        return node.value
+    return compile_value(node, sc)[0]
 
 
 # ----------------------------------------------------------------------------------------- conditions
 
 
-def compile_condition(node: Any, ptr: str, sc: Scope) -> Test:
-    """A condition mapping; its entries are ANDed. See docs/rule-language.md."""
-    if not isinstance(node, dict) or not node:
-        raise sc.error(ptr, "a condition is a non-empty mapping, e.g. {status: {equals: approved}}")
-    tests = [_compile_entry(key, spec, pointer_join(ptr, key), sc) for key, spec in node.items()]
-    return _and(tests)
+def compile_condition(node: t.Condition, sc: Scope) -> Test:
+    """A condition node -> a test of the current context."""
+    if isinstance(node, (t.All, t.AllOf)):
+        return _and([compile_condition(c, sc) for c in node.items])
+    if isinstance(node, t.AnyOf):
+        tests = [compile_condition(c, sc) for c in node.items]
+        return lambda ctx: any(test(ctx) for test in tests)
+    if isinstance(node, t.Not):
+        inner = compile_condition(node.item, sc)
+        return lambda ctx: not inner(ctx)
+    if isinstance(node, t.Quantifier):
+        return _compile_quantifier(node, sc)
+    if isinstance(node, t.Use):
+        return _and([_predicate(name, sc) for name in node.names])
+    get = compile_subject(node.subject, sc)
+    return _and([_compile_operator(get, op, sc) for op in node.ops])
 
 
 def _and(tests: list[Test]) -> Test:
@@ -311,55 +330,33 @@ def _and(tests: list[Test]) -> Test:
 
     def all_true(ctx: Ctx) -> bool:
         # A plain loop: all() over a generator costs a frame per call on this hot path.
-        for t in tests:  # noqa: SIM110
-            if not t(ctx):
+        for test in tests:  # noqa: SIM110
+            if not test(ctx):
                 return False
         return True
 
     return all_true
 
 
-def _compile_entry(key: str, spec: Any, ptr: str, sc: Scope) -> Test:
-    if key in ("all_of", "any_of"):
-        if not isinstance(spec, list) or not spec:
-            raise sc.error(ptr, f"{key} takes a non-empty list of conditions")
-        tests = [compile_condition(c, pointer_join(ptr, i), sc) for i, c in enumerate(spec)]
-        if key == "all_of":
-            return _and(tests)
-        return lambda ctx: any(t(ctx) for t in tests)
-    if key == "not":
-        inner = compile_condition(spec, ptr, sc)
-        return lambda ctx: not inner(ctx)
-    if key in ("any", "all", "none"):
-        return _compile_quantifier(key, spec, ptr, sc)
-    if key == "use":
-        names = spec if isinstance(spec, list) else [spec]
-        tests = []
-        known = sc.predicates or Predicates({}, lambda d, n: sc)
-        for i, n in enumerate(names):
-            if not isinstance(n, str) or n not in known:
-                at = pointer_join(ptr, i) if isinstance(spec, list) else ptr
-                raise sc.error(at, f"unknown predicate {n!r}{_hint((str(n),), known)}")
-            tests.append(known.compile(n, sc.names))
-        return _and(tests)
-    get = compile_path(key, ptr, sc)
-    if not isinstance(spec, dict) or not spec:
-        raise sc.error(ptr, f"{key!r} needs operators, e.g. {{{key}: {{equals: {spec!r}}}}}")
-    return _and([_compile_operator(get, op, arg, pointer_join(ptr, op), sc) for op, arg in spec.items()])
+def _predicate(name: t.Name, sc: Scope) -> Test:
+    known = sc.predicates or Predicates({}, lambda d, n: sc)
+    if not isinstance(name.value, str) or name.value not in known:
+        raise sc.error(name.ptr, f"unknown predicate {name.value!r}{_hint((str(name.value),), known)}")
+    return known.compile(name.value, sc.names)
 
 
-def _compile_operator(get: Getter, op: str, arg: Any, ptr: str, sc: Scope) -> Test:
-    operator = sc.operators.get(op)
+def _compile_operator(get: Getter, node: t.OpTest, sc: Scope) -> Test:
+    operator = sc.operators.get(node.op)
     if operator is None:
-        raise sc.error(ptr, f"unknown operator {op!r}{_hint((op,), sc.operators)}")
-    arg_get, const = compile_value(arg, ptr, sc)
+        raise sc.error(node.ptr, f"unknown operator {node.op!r}{_hint((node.op,), sc.operators)}")
+    arg_get, const = compile_value(node.arg, sc)
     test, prepare = operator.test, operator.prepare
-    if const is not _UNSET:
+    if const is not UNSET:
         if prepare is not None:
             try:
                 const = prepare(const)
             except ValueError as exc:
-                raise sc.error(ptr, f"{op}: {exc}") from None
+                raise sc.error(node.ptr, f"{node.op}: {exc}") from None
         return lambda ctx: test(get(ctx), const, ctx)
     if prepare is None:
         return lambda ctx: test(get(ctx), arg_get(ctx), ctx)
@@ -374,16 +371,12 @@ def _compile_operator(get: Getter, op: str, arg: Any, ptr: str, sc: Scope) -> Te
     return dynamic
 
 
-def _compile_quantifier(kind: str, spec: Any, ptr: str, sc: Scope) -> Test:
-    if not isinstance(spec, dict) or "in" not in spec:
-        raise sc.error(ptr, f"{kind} takes {{in: SOURCE, as: NAME (optional), where: CONDITION (optional)}}")
-    extra = sorted(set(spec) - {"in", "as", "where"})
-    if extra:
-        raise sc.error(pointer_join(ptr, extra[0]), f"unexpected key {extra[0]!r} in {kind}")
-    src = compile_source(spec["in"], pointer_join(ptr, "in"), sc)
-    as_name = sc.binding(spec["as"], pointer_join(ptr, "as")) if "as" in spec else None
+def _compile_quantifier(node: t.Quantifier, sc: Scope) -> Test:
+    src = compile_source(node.source, sc)
+    as_name = sc.binding(node.name) if node.name is not None else None
     inner = sc.with_names(as_name) if as_name else sc
-    where = compile_condition(spec["where"], pointer_join(ptr, "where"), inner) if "where" in spec else None
+    where = compile_condition(node.where, inner) if node.where is not None else None
+    kind = node.kind
     if where is None:  # any: the list is not empty; none: it is empty; all: vacuously true
         if kind == "all":
             return lambda ctx: True

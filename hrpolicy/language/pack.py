@@ -1,4 +1,5 @@
-"""Loads rule packs (directories of YAML rule files) and compiles them into :class:`RulePack`, once.
+"""Rule packs: directories of YAML rule files, read into the rule tree and compiled into a
+:class:`RulePack`, once per run.
 
 A rules directory holds rule files (``*.yaml``), optionally ``country-data.yaml`` (overrides of the country
 data) and ``waivers.yaml`` (central waivers), and a ``tests/`` folder for ``rules test``. ``define`` blocks
@@ -7,21 +8,31 @@ are shared by every file of the pack; a name defined twice is an error.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from hrpolicy.errors import HrpolicyError, RuleError
-from hrpolicy.language.compiler import compile_condition, compile_source, compile_value
-from hrpolicy.language.scope import GLOBAL_VARS, MANIFEST_VARS, Getter, Predicates, Scope, Test
-from hrpolicy.language.templates import compile_template, literal_valued
-from hrpolicy.load.yaml import Document, load_file, pointer_join
+from hrpolicy.language import tree as t
+from hrpolicy.language.compiler import (
+    GLOBAL_VARS,
+    MANIFEST_VARS,
+    Predicates,
+    Scope,
+    compile_condition,
+    compile_source,
+    compile_value,
+)
+from hrpolicy.language.context import Getter, Test
+from hrpolicy.language.templates import compile_template
+from hrpolicy.load.document import Document, pointer_join
 from hrpolicy.model import SEVERITIES, Operator, Reference, RuleInfo
+from hrpolicy.values import compile_regex
 
 SPECIAL_FILES = frozenset({"country-data.yaml", "waivers.yaml"})
 
 
-class Body(NamedTuple):
+class CompiledBody(NamedTuple):
     """One compiled rule body (a rule has one, or several ``cases``)."""
 
     source: Getter | None  # None: the rule is about the manifest as a whole
@@ -34,22 +45,32 @@ class Body(NamedTuple):
     at: tuple[tuple[str, ...], ...]
     message: Callable[[Any], str]
     notice: tuple[Test, Callable[[Any], str]] | None
-    spec: Mapping[str, Any]  # the body as written, for ``explain``
+    #: ``for_each`` as written, naming items that have no location of their own (fingerprints).
+    label: str
+    node: t.Body
 
 
 class CompiledRule(NamedTuple):
     info: RuleInfo
-    bodies: tuple[Body, ...]
+    bodies: tuple[CompiledBody, ...]
     escalate: tuple[tuple[Test, str], ...]
-    spec: Mapping[str, Any] = {}  # the rule as written, for explain and the catalogue
+    node: t.Rule
+
+
+class Definitions(NamedTuple):
+    """A pack's ``define`` entries: lists as written, the rest as rule-tree nodes (patterns as text)."""
+
+    lists: Mapping[str, Any]
+    values: Mapping[str, t.Value]
+    patterns: Mapping[str, str]
+    predicates: Mapping[str, t.Condition]
 
 
 class RulePack(NamedTuple):
     rules: tuple[CompiledRule, ...]
     values: Mapping[str, Getter]
     dirs: tuple[Path, ...]
-    #: The ``define`` entries as written, by kind (lists, values, patterns, predicates), for ``explain``.
-    defines: Mapping[str, Mapping[str, Any]] = {}
+    defines: Definitions = Definitions({}, {}, {}, {})
 
     @property
     def infos(self) -> tuple[RuleInfo, ...]:
@@ -67,56 +88,133 @@ def rule_files(dirs: Sequence[Path]) -> list[Path]:
 
 def load_pack(dirs: Sequence[Path], operators: Mapping[str, Operator]) -> RulePack:
     """Read, validate and compile the rule files of ``dirs``; :class:`RuleError` at the first problem."""
-    docs = [load_checked(p, "rules", RuleError) for p in rule_files(dirs)]
-    return _compile_pack(docs, operators, tuple(dirs))
+    from hrpolicy.validate.schemas import validate_rules
+
+    docs = [load_checked(p, validate_rules, RuleError) for p in rule_files(dirs)]
+    return compile_pack(docs, operators, tuple(dirs))
 
 
-def load_checked(path: Path, schema: str, error: type[HrpolicyError]) -> Document:
-    """A rule-pack file, parsed and validated against ``schema`` (through the cache); first problem raised."""
+def load_checked(
+    path: Path, validate: Callable[[Document], list[Any]], error: type[HrpolicyError]
+) -> Document:
+    """A rule-pack file, parsed and validated (through the cache); its first problem raised as ``error``."""
+    from hrpolicy.files import display_path
     from hrpolicy.load.cache import cached_document
-    from hrpolicy.validate.schemas import validate
+    from hrpolicy.load.yaml import load_file
 
     display = display_path(path)
 
     def load() -> Document:
         doc = load_file(path, display=display)
-        problems = validate(doc, schema)
+        problems = validate(doc)
         if problems:
             first = problems[0]
             raise error(first.message, doc.path, first.line, first.column)
         return doc
 
-    return cached_document(path, display, schema, load)
+    return cached_document(path, display, validate.__name__, load)
 
 
-def display_path(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
+class _Collector:
+    """Raises each problem, or (``rules lint``) collects it and lets compiling go on."""
+
+    def __init__(self, problems: list[RuleError] | None):
+        self.problems = problems
+
+    def __call__(self, error: RuleError) -> None:
+        if self.problems is None:
+            raise error
+        self.problems.append(error)
 
 
-def _compile_pack(
-    docs: list[Document],
+def compile_pack(
+    docs: Sequence[Document],
     operators: Mapping[str, Operator],
     dirs: tuple[Path, ...],
-    problems: list[RuleError] | None = None,
+    *,
+    collect: list[RuleError] | None = None,
     skip: frozenset[tuple[str, int]] = frozenset(),
 ) -> RulePack:
-    """Compile the pack. With ``problems`` (``rules lint``), collect every error and go on; else raise."""
+    """Compile validated rule files into a pack. Without ``collect`` the first problem is raised; with it
+    (``rules lint``) every problem is appended and compiling goes on; rules in ``skip`` (file, index) are
+    left out (their schema errors are already reported)."""
+    fail = _Collector(collect)
+    defines, value_docs, predicate_docs = _definitions(docs, fail)
+    value_names = frozenset(defines.values)
+    try:
+        item_values = _item_values(defines, value_docs)
+    except RuleError as error:
+        fail(error)
+        item_values = value_names
+    compiled_patterns = {}
+    for name, pattern in defines.patterns.items():
+        compiled_patterns[name] = compile_regex(pattern)  # checked in _definitions
 
-    def fail(error: RuleError) -> None:
-        if problems is None:
-            raise error
-        problems.append(error)
+    def scope_for(doc: Document, names: frozenset[str] = GLOBAL_VARS) -> Scope:
+        return Scope(
+            doc,
+            operators,
+            defines.lists,
+            compiled_patterns,
+            value_names,
+            predicates,
+            names,
+            None,
+            item_values,
+        )
 
+    predicates = Predicates({n: (predicate_docs[n], c) for n, c in defines.predicates.items()}, scope_for)
+    for name in defines.predicates:
+        try:
+            predicates.compile(name, GLOBAL_VARS)  # every predicate compiles, used or not
+        except RuleError as error:
+            fail(error)
+    values: dict[str, Getter] = {}
+    for name, node in defines.values.items():
+        try:
+            names = GLOBAL_VARS if name in item_values else MANIFEST_VARS
+            values[name] = compile_value(node, scope_for(value_docs[name], names))[0]
+        except RuleError as error:
+            fail(error)
+    rules: list[CompiledRule] = []
+    ids: dict[str, str] = {}
+    for doc, i, spec in _rule_specs(docs, skip):
+        ptr = f"/rules/{i}"
+        rid = spec["id"]
+        if rid in ids:
+            where = doc.position(ptr + "/id")
+            fail(RuleError(f"rule id {rid} is already used at {ids[rid]}", doc.path, *where))
+            continue
+        ids[rid] = f"{doc.path}:{doc.position(ptr)[0]}"
+        try:
+            rules.append(_compile_rule(spec, ptr, scope_for(doc)))
+        except RuleError as error:
+            fail(error)
+    return RulePack(tuple(rules), values, dirs, defines)
+
+
+def _rule_specs(
+    docs: Sequence[Document], skip: frozenset[tuple[str, int]]
+) -> Iterator[tuple[Document, int, Any]]:
+    for doc in docs:
+        for i, spec in enumerate(doc.data.get("rules") or []):
+            if (doc.path, i) not in skip:  # a malformed rule: compiling it would only add noise
+                yield doc, i, spec
+
+
+def _definitions(
+    docs: Sequence[Document], fail: _Collector
+) -> tuple[Definitions, dict[str, Document], dict[str, Document]]:
+    """Every ``define`` entry of the pack, parsed; names defined twice and unusable ones are problems."""
     lists: dict[str, Any] = {}
-    patterns: dict[str, Any] = {}
-    pattern_sources: dict[str, str] = {}
-    value_specs: dict[str, tuple[Document, Any]] = {}
-    predicate_specs: dict[str, tuple[Document, Any]] = {}
+    patterns: dict[str, str] = {}
+    values: dict[str, t.Value] = {}
+    predicates: dict[str, t.Condition] = {}
+    value_docs: dict[str, Document] = {}
+    predicate_docs: dict[str, Document] = {}
     seen: dict[str, str] = {}
     for doc in docs:
+        parser = t.Parser(doc)
         for kind, specs in (doc.data.get("define") or {}).items():
             if kind.startswith("x-"):
                 continue
@@ -132,116 +230,56 @@ def _compile_pack(
                     )
                     continue
                 seen[name] = f"{doc.path}:{doc.position(ptr)[0]}"
-                if kind == "lists":
-                    lists[name] = spec
-                elif kind == "patterns":
-                    prepare = operators["matches"].prepare
-                    try:
-                        patterns[name] = prepare(spec) if prepare else spec
-                        pattern_sources[name] = spec
-                    except ValueError as exc:
-                        fail(RuleError(str(exc), doc.path, *doc.position(ptr)))
-                elif kind == "values":
-                    value_specs[name] = (doc, spec)
-                elif kind == "predicates":
-                    predicate_specs[name] = (doc, spec)
-
-    value_names = frozenset(value_specs)
-    try:
-        item_values = _item_values(value_specs, predicate_specs)
-    except RuleError as error:
-        fail(error)
-        item_values = value_names
-
-    def scope_for(doc: Document, names: frozenset[str] = GLOBAL_VARS) -> Scope:
-        return Scope(doc, operators, lists, patterns, value_names, predicates, names, None, item_values)
-
-    predicates = Predicates(predicate_specs, scope_for)
-    for name in predicate_specs:
-        predicates.compile(name, GLOBAL_VARS)  # every predicate compiles, used or not
-    values = {
-        name: compile_value(
-            spec,
-            f"/define/values/{name}",
-            scope_for(doc, GLOBAL_VARS if name in item_values else MANIFEST_VARS),
-        )[0]
-        for name, (doc, spec) in value_specs.items()
-    }
-    rules: list[CompiledRule] = []
-    ids: dict[str, str] = {}
-    for doc in docs:
-        for i, spec in enumerate(doc.data.get("rules") or []):
-            if (doc.path, i) in skip:
-                continue  # malformed (reported by the schema check): compiling it would only add noise
-            ptr = f"/rules/{i}"
-            rid = spec["id"]
-            if rid in ids:
-                fail(
-                    RuleError(
-                        f"rule id {rid} is already used at {ids[rid]}", doc.path, *doc.position(ptr + "/id")
-                    )
-                )
-                continue
-            ids[rid] = f"{doc.path}:{doc.position(ptr)[0]}"
-            try:
-                rules.append(_compile_rule(spec, ptr, scope_for(doc)))
-            except RuleError as error:
-                fail(error)
-    defines = {
-        "lists": lists,
-        "values": {n: spec for n, (_, spec) in value_specs.items()},
-        "patterns": pattern_sources,
-        "predicates": {n: spec for n, (_, spec) in predicate_specs.items()},
-    }
-    return RulePack(tuple(rules), values, dirs, defines)
+                try:
+                    if kind == "lists":
+                        lists[name] = spec
+                    elif kind == "patterns":
+                        compile_regex(spec)
+                        patterns[name] = spec
+                    elif kind == "values":
+                        values[name] = parser.value(spec, ptr)
+                        value_docs[name] = doc
+                    elif kind == "predicates":
+                        predicates[name] = parser.condition(spec, ptr)
+                        predicate_docs[name] = doc
+                except ValueError as exc:
+                    fail(RuleError(str(exc), doc.path, *doc.position(ptr)))
+                except RuleError as error:
+                    fail(error)
+    return Definitions(lists, values, patterns, predicates), value_docs, predicate_docs
 
 
-def _item_values(
-    values: Mapping[str, tuple[Document, Any]], predicates: Mapping[str, tuple[Document, Any]]
-) -> frozenset[str]:
+def _item_values(defines: Definitions, docs: Mapping[str, Document]) -> frozenset[str]:
     """Which values depend on the item (mention $item or $country, directly or through predicates or
     other values): those are computed per item, the rest once per manifest. A value needing itself is a
     compile error."""
 
-    def scan(node: Any, seen_predicates: set[str]) -> tuple[set[str], bool]:
+    def scan(node: Any, seen: set[str]) -> tuple[set[str], bool]:
         found: set[str] = set()
         per_item = False
-        if isinstance(node, str) and node.startswith("$"):
-            head = node[1:].split(".", 1)[0]
-            if head == "values" and "." in node:
-                found.add(node.split(".")[1])
-            per_item = head in ("item", "country")
-        elif isinstance(node, dict):
-            for key, sub in node.items():
-                for part in (key, sub):
-                    more, item = scan(part, seen_predicates)
-                    found |= more
-                    per_item |= item
-                if key == "use":
-                    for name in sub if isinstance(sub, list) else [sub]:
-                        if isinstance(name, str) and name in predicates and name not in seen_predicates:
-                            seen_predicates.add(name)
-                            more, item = scan(predicates[name][1], seen_predicates)
-                            found |= more
-                            per_item |= item
-        elif isinstance(node, list):
-            for sub in node:
-                more, item = scan(sub, seen_predicates)
+        for ref in t.references(node):
+            if ref.head == "values" and ref.parts:
+                found.add(ref.parts[0])
+            per_item |= ref.head in ("item", "country")
+        for name in t.used_predicates(node):
+            if name in defines.predicates and name not in seen:
+                seen.add(name)
+                more, item = scan(defines.predicates[name], seen)
                 found |= more
                 per_item |= item
         return found, per_item
 
     graph: dict[str, set[str]] = {}
     direct: set[str] = set()
-    for name, (_, spec) in values.items():
-        graph[name], item = scan(spec, set())
+    for name, node in defines.values.items():
+        graph[name], item = scan(node, set())
         if item:
             direct.add(name)
     done: set[str] = set()
 
     def visit(name: str, path: list[str]) -> None:
         if name in path:
-            doc = values[path[0]][0]
+            doc = docs[path[0]]
             cycle = " -> ".join([*path[path.index(name) :], name])
             raise RuleError(
                 f"values need each other: {cycle}", doc.path, *doc.position(f"/define/values/{path[0]}")
@@ -265,17 +303,17 @@ def _item_values(
     return frozenset(per_item)
 
 
-def _compile_rule(spec: Mapping[str, Any], ptr: str, sc: Scope) -> CompiledRule:
-    # Descriptive fields are read leniently (missing or ill-typed: empty, or as text): ``rules lint`` goes on
-    # compiling a rule whose only schema problems are there, already reported. ``load_pack`` validates
-    # first, so a rule that reaches this point through ``check`` reads exactly as written.
+def rule_info(spec: Mapping[str, Any], source: str) -> RuleInfo:
+    """The descriptive part of a rule. Fields are read leniently (missing or ill-typed: empty, or as text):
+    ``rules lint`` goes on compiling a rule whose only schema problems are there, already reported.
+    ``load_pack`` validates first, so a rule that reaches ``check`` reads exactly as written."""
+
     def text(value: Any) -> str:
         return value if isinstance(value, str) else "" if value is None else str(value)
 
     refs = spec.get("references")
     tags = spec.get("tags")
-    redact = bool(spec.get("redact", False))
-    info = RuleInfo(
+    return RuleInfo(
         id=spec["id"],
         title=text(spec.get("title")),
         severity=spec["severity"],
@@ -291,62 +329,55 @@ def _compile_rule(spec: Mapping[str, Any], ptr: str, sc: Scope) -> CompiledRule:
             for r in (refs if isinstance(refs, list) else ())
             if isinstance(r, dict)
         ),
-        tags=tuple(text(t) for t in tags) if isinstance(tags, list) else (),
+        tags=tuple(text(tag) for tag in tags) if isinstance(tags, list) else (),
         waivable=bool(spec.get("waivable", True)),
-        redact=redact,
-        source=f"{sc.doc.path}:{sc.doc.position(ptr)[0]}",
+        redact=bool(spec.get("redact", False)),
+        source=source,
     )
+
+
+def _compile_rule(spec: Mapping[str, Any], ptr: str, sc: Scope) -> CompiledRule:
+    info = rule_info(spec, f"{sc.doc.path}:{sc.doc.position(ptr)[0]}")
     for key in ("severity", "severity_in_high_risk"):
         if key in spec and spec[key] not in SEVERITIES:
             raise sc.error(pointer_join(ptr, key), f"severity must be one of {', '.join(SEVERITIES)}")
-    if "cases" in spec:
-        bodies = tuple(
-            _compile_body(b, pointer_join(pointer_join(ptr, "cases"), i), sc, redact)
-            for i, b in enumerate(spec["cases"])
-        )
-    else:
-        bodies = (_compile_body(spec, ptr, sc, redact),)
-    escalate = tuple(
-        (compile_condition(e["when"], f"{ptr}/escalate/{i}/when", sc), e["severity"])
-        for i, e in enumerate(spec.get("escalate") or ())
+    node = t.Parser(sc.doc).rule(spec, ptr)
+    raw_bodies = spec.get("cases", [spec])
+    bodies = tuple(
+        _compile_body(body, str(raw.get("for_each", "")), sc, info.redact)
+        for body, raw in zip(node.bodies, raw_bodies, strict=True)
     )
-    return CompiledRule(info, bodies, escalate, dict(spec))
+    escalate = tuple((compile_condition(e.when, sc), e.severity) for e in node.escalate)
+    return CompiledRule(info, bodies, escalate, node)
 
 
-def _compile_body(spec: Mapping[str, Any], ptr: str, sc: Scope, redact: bool) -> Body:
+def _compile_body(node: t.Body, label: str, sc: Scope, redact: bool) -> CompiledBody:
     source = source_pointer = strings_under = None
-    each = spec.get("for_each")
-    if isinstance(each, dict) and "strings_under" in each:
-        strings_under = tuple(each["strings_under"])
+    each = node.for_each
+    if isinstance(each, t.StringsUnder):
+        strings_under = tuple(str(k.value) for k in each.keys)
     elif each is not None:
-        source = compile_source(each, pointer_join(ptr, "for_each"), sc)
-        if isinstance(each, str) and not each.startswith("$"):
-            source_pointer = "".join(pointer_join("", p) for p in each.split("."))
+        source = compile_source(each, sc)
+        if isinstance(each, t.RootPath):
+            source_pointer = "".join(pointer_join("", p) for p in each.parts)
     lets: dict[str, Getter] = {}
     scope = sc.derive(lets=lets)
-    country = (
-        compile_value(spec["country"], pointer_join(ptr, "country"), scope)[0] if "country" in spec else None
-    )
-    for name, value_spec in (spec.get("let") or {}).items():
-        scope.binding(name, f"{ptr}/let/{name}")
-        lets[name] = compile_value(value_spec, f"{ptr}/let/{name}", scope)[0]
-    when = compile_condition(spec["when"], pointer_join(ptr, "when"), scope) if "when" in spec else None
-    require = (
-        compile_condition(spec["require"], pointer_join(ptr, "require"), scope) if "require" in spec else None
-    )
-    if when is None and require is None:
-        raise sc.error(ptr, "a rule body needs 'when' or 'require' (or both)")
-    at = tuple(tuple(p.split(".")) for p in (spec.get("at") or ()))
-    safe = frozenset(name for name, value in (spec.get("let") or {}).items() if literal_valued(value))
-    message = compile_template(spec["message"], pointer_join(ptr, "message"), scope, redact=redact, safe=safe)
+    country = compile_value(node.country, scope)[0] if node.country is not None else None
+    for let in node.lets:
+        name = scope.binding(let.name)
+        lets[name] = compile_value(let.value, scope)[0]
+    when = compile_condition(node.when, scope) if node.when is not None else None
+    require = compile_condition(node.require, scope) if node.require is not None else None
+    safe = frozenset(str(let.name.value) for let in node.lets if t.literal_valued(let.value))
+    message = compile_template(node.message, scope, redact=redact, safe=safe)
     notice = None
-    if "notice" in spec:
-        n = spec["notice"]
+    if node.notice is not None:
         notice = (
-            compile_condition(n["when"], f"{ptr}/notice/when", scope),
-            compile_template(n["message"], f"{ptr}/notice/message", scope, redact=redact, safe=safe),
+            compile_condition(node.notice.when, scope),
+            compile_template(node.notice.message, scope, redact=redact, safe=safe),
         )
-    return Body(
+    at = tuple(a.parts for a in node.at)
+    return CompiledBody(
         source,
         source_pointer,
         strings_under,
@@ -357,5 +388,6 @@ def _compile_body(spec: Mapping[str, Any], ptr: str, sc: Scope, redact: bool) ->
         at,
         message,
         notice,
-        dict(spec),
+        label,
+        node,
     )

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Collection
 from typing import Any, NoReturn
 
 from hrpolicy.errors import ManifestError
+from hrpolicy.load.document import Document, pointer_join
 
 __all__ = ["Document", "load_file", "load_json", "load_yaml", "pointer_join"]
 
@@ -51,30 +51,6 @@ _JSON_WORDS = frozenset(("true", "false", "null"))
 # (U+FFFE, U+FFFF) come back as reader errors. A class with the surrogate range costs 0.5 ms to compile.
 _BAD_CHAR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f]")
 _UNDEFINED: Any = object()
-
-
-@dataclass(frozen=True, slots=True)
-class Document:
-    """One loaded file: its plain data and, per JSON pointer, the 1-based (line, column) where it starts."""
-
-    data: Any
-    marks: Mapping[str, tuple[int, int]]
-    path: str
-
-    def position(self, pointer: str) -> tuple[int, int]:
-        """Mark of pointer, else of its nearest ancestor that has one, else (1, 1)."""
-        while (mark := self.marks.get(pointer)) is None:
-            if not pointer:
-                return (1, 1)
-            pointer = pointer[: max(pointer.rfind("/"), 0)]
-        return mark
-
-
-def pointer_join(parent: str, key: str | int) -> str:
-    key = str(key)
-    if "~" in key or "/" in key:
-        key = key.replace("~", "~0").replace("/", "~1")
-    return f"{parent}/{key}"
 
 
 def load_yaml(

@@ -1,5 +1,7 @@
-"""Manifest validation: the shipped JSON Schema (compiled once by :mod:`hrpolicy.validate.schemacheck`) plus the
-checks a schema cannot express (unique ids). Every problem becomes one ``file:line:col: $.path: message``.
+"""Validation of every input kind against its shipped JSON Schema (compiled once by
+:mod:`hrpolicy.validate.schemacheck`): manifests (plus the checks a schema cannot express: unique ids), rule
+files, country-data files and central waivers files. Every problem becomes one
+``file:line:col: $.path: message``.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from hrpolicy.load.yaml import Document, pointer_join
+from hrpolicy.load.document import Document, pointer_join
 from hrpolicy.model import ErrorRecord
 from hrpolicy.validate import codes
 from hrpolicy.validate.schemacheck import Violation, compile_schema, json_path
@@ -63,13 +65,39 @@ def validator(name: str) -> Callable[[Any], list[Violation]]:
     return compile_schema(schema, FORMATS)
 
 
-def validate(doc: Document, schema: str = "manifest") -> list[ErrorRecord]:
-    """Every schema violation of ``doc`` (plus duplicate ids for manifests), in file order."""
+def validate_manifest(doc: Document) -> list[ErrorRecord]:
+    """Every problem of a product manifest: schema violations, then duplicate ids; in file order."""
+    errors = _schema_errors(doc, "manifest")
+    if not errors:
+        errors.extend(_duplicates(doc))
+        errors.sort(key=lambda e: (e.line or 0, e.column or 0))
+    return errors
+
+
+def validate_rules(doc: Document) -> list[ErrorRecord]:
+    """Every schema violation of a rule file, in file order."""
+    return _schema_errors(doc, "rules")
+
+
+def validate_country_data(doc: Document) -> list[ErrorRecord]:
+    """Every schema violation of a country-data file, in file order."""
+    return _schema_errors(doc, "country-data")
+
+
+def validate_waivers(doc: Document) -> list[ErrorRecord]:
+    """Every schema violation of a central ``waivers.yaml``, in file order."""
+    return _schema_errors(doc, "waivers")
+
+
+def rules_violations(data: Any) -> list[Violation]:
+    """The rules schema's violations of a rule file's data, with their paths (for ``rules lint``)."""
+    return validator("rules")(data)
+
+
+def _schema_errors(doc: Document, schema: str) -> list[ErrorRecord]:
     if doc.data is None:
         return [ErrorRecord(doc.path, "the file is empty", 1, 1)]
     errors = [_record(doc, v.path, f"{json_path(v.path)}: {v.message}") for v in validator(schema)(doc.data)]
-    if schema == "manifest" and not errors:
-        errors.extend(_duplicates(doc))
     errors.sort(key=lambda e: (e.line or 0, e.column or 0))
     return errors
 

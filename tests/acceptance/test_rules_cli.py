@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from helpers import REPO, manifest, rule, rule_file, run_cli
+from helpers import REPO, manifest, rule, rule_file, run_cli, run_installed
 
 PACK = REPO / "rules"
 T = ("--today", "2026-11-28")
@@ -191,12 +191,14 @@ def installed_pack(tmp_path: Path) -> Path:
 def test_an_installed_rule_pack_adds_its_rules_to_check(tmp_path: Path, installed_pack: Path) -> None:
     (tmp_path / "hrpolicy.yaml").write_text(manifest(), encoding="utf-8")
     env = {"PYTHONPATH": str(installed_pack), "XDG_CACHE_HOME": str(tmp_path / "cache")}
-    proc = run_cli("check", "--format", "json", *T, cwd=tmp_path, env=env)
+    proc = run_installed("check", "--format", "json", *T, cwd=tmp_path, env=env)
     report = json.loads(proc.stdout)
     ids = [r["id"] for r in report["tool"]["rules"]]
     assert "HRDD-ACME-001" in ids and "HRDD-MKT-001" in ids
     assert [f["rule"] for f in report["results"][0]["findings"]] == ["HRDD-ACME-001"]
-    off = json.loads(run_cli("check", "--format", "json", "--no-plugins", *T, cwd=tmp_path, env=env).stdout)
+    off = json.loads(
+        run_installed("check", "--format", "json", "--no-plugins", *T, cwd=tmp_path, env=env).stdout
+    )
     assert "HRDD-ACME-001" not in [r["id"] for r in off["tool"]["rules"]]
 
 

@@ -789,14 +789,14 @@ def test_no_expression_is_compiled_while_manifests_are_evaluated(
         define="lists:\n  live: [planned, beta, launched]\n",
     )
     write_pack(tmp_path / "custom", {"t.yaml": custom})
-    builtin = Session(SessionConfig(today=TODAY, autoload=False))
+    builtin = Session(SessionConfig(autoload=False))
     mine = Harness(tmp_path, rule_dirs=[tmp_path / "custom"])
     texts = [
         manifest(BODY.replace("VN", code), product=f"p{i}")
         for i, code in enumerate(["VN", "TR", "SE", "CN"] * 10)
     ]
     paths = [mine.write(t) for t in texts]
-    before = [(builtin.check(p), mine.session.check(p)) for p in paths]
+    before = [(builtin.check(p, today=TODAY), mine.session.check(p, today=TODAY)) for p in paths]
     assert any(r.findings for pair in before for r in pair)  # type: ignore[union-attr]
 
     def forbidden(*args: Any, **kwargs: Any) -> Any:
@@ -808,5 +808,5 @@ def test_no_expression_is_compiled_while_manifests_are_evaluated(
                 monkeypatch.setattr(module, name, forbidden)
     monkeypatch.setattr(re2, "compile", forbidden)
     monkeypatch.setattr(re, "compile", forbidden)
-    after = [(builtin.check(p), mine.session.check(p)) for p in paths]
+    after = [(builtin.check(p, today=TODAY), mine.session.check(p, today=TODAY)) for p in paths]
     assert after == before

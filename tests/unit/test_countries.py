@@ -19,7 +19,7 @@ from hrpolicy.evaluate.session import Session, SessionConfig
 
 @pytest.fixture(scope="module")
 def table() -> CountryTable:
-    return Session(SessionConfig(today=TODAY, autoload=False)).countries
+    return Session(SessionConfig(autoload=False)).countries
 
 
 @pytest.mark.parametrize(
@@ -205,7 +205,7 @@ def test_bad_override_file_is_an_error_with_file_and_line(tmp_path: Path, data: 
         check.run(
             [str(path)],
             rules=[str(rules)],
-            today=TODAY.isoformat(),
+            today=TODAY,
             autoload=False,
             stdout=io.StringIO(),
             stderr=io.StringIO(),

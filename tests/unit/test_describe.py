@@ -9,7 +9,7 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-from helpers import TODAY, write_pack
+from helpers import write_pack
 
 from hrpolicy.authoring.describe import CODE_END, CODE_START, Describer, code, plain, segments
 from hrpolicy.commands import explain, rules_docs
@@ -64,7 +64,7 @@ CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u206
 @pytest.fixture
 def session(tmp_path: Path) -> Session:
     pack = write_pack(tmp_path / "rules", {"hostile.yaml": HOSTILE.lstrip()})
-    return Session(SessionConfig(today=TODAY, rule_dirs=(str(pack),), autoload=False))
+    return Session(SessionConfig(rule_dirs=(str(pack),), autoload=False))
 
 
 @pytest.fixture

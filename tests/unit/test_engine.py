@@ -72,12 +72,12 @@ def fingerprints(result: ManifestResult) -> dict[tuple[str, str], str]:
 
 def test_fingerprints_are_stable_across_runs(builtin: Harness, tmp_path: Path) -> None:
     path = builtin.write(manifest(MARKETS), slot="stable-runs")
-    first = builtin.session.check(path)
-    again = Session(SessionConfig(today=TODAY, autoload=False)).check(path)
+    first = builtin.session.check(path, today=TODAY)
+    again = Session(SessionConfig(autoload=False)).check(path, today=TODAY)
     assert isinstance(first, ManifestResult) and isinstance(again, ManifestResult)
     assert [f.fingerprint for f in first.findings] == [f.fingerprint for f in again.findings]
     # ... and across evaluation dates, as long as the finding is the same
-    later = Session(SessionConfig(today=TODAY + datetime.timedelta(days=3), autoload=False)).check(path)
+    later = Session(SessionConfig(autoload=False)).check(path, today=TODAY + datetime.timedelta(days=3))
     assert isinstance(later, ManifestResult)
     assert fingerprints(later) == fingerprints(first)
 

@@ -5,22 +5,18 @@ path-checked like any other rule."""
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from helpers import rule, rule_file
+from helpers import rule, rule_file, run_cli
 from hrpolicy.plugins.operators import OPERATORS
 
-from hrpolicy.authoring.lint import lint
+from hrpolicy import api
 from hrpolicy.errors import RuleError
-from hrpolicy.evaluate.session import country_table
 from hrpolicy.language.pack import load_pack
 from hrpolicy.model import ErrorRecord
-from hrpolicy.pluginmanager import Plugins, get_plugin_manager
 
 PACK = Path(__file__).resolve().parents[2] / "rules"
-HRPOLICY = Path(sys.executable).parent / "hrpolicy"
 OPS = {op.name: op for op in OPERATORS}
 
 BODY = """
@@ -32,10 +28,7 @@ message: "market {item.country}"
 
 def lint_dir(pack: Path) -> list[ErrorRecord]:
     """What ``rules lint`` reports for ``pack``, with the built-in facts and dataset fields."""
-    plugins = Plugins(get_plugin_manager(autoload=False))
-    countries = country_table(plugins, [pack])
-    facts = countries.facts("VN").keys() | countries.unknown().keys()
-    return lint([pack], OPS, facts, countries.dataset.keys())
+    return list(api.lint_rules([pack], autoload=False).problems)
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -46,13 +39,7 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def run_lint(pack: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(HRPOLICY), "rules", "lint", str(pack)],
-        cwd=pack.parent,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return run_cli("rules", "lint", str(pack), cwd=pack.parent)
 
 
 # A rule whose only schema problem is descriptive, written so that the problem sits on line 3 or later.

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import TODAY, Harness, manifest, rule, rule_file, run_cli, write_pack
+from helpers import TODAY, Harness, manifest, rule, rule_file, run_installed, write_pack
 
 import hrpolicy
 from hrpolicy import hookspecs, pluginmanager
@@ -42,6 +42,7 @@ def test_every_hook_is_implemented_by_a_builtin() -> None:
             [
                 "hrpolicy_condition_operators",
                 "hrpolicy_country_data_files",
+                "hrpolicy_country_fact_names",
                 "hrpolicy_country_facts",
                 "hrpolicy_manifest_loaders",
                 "hrpolicy_output_formats",
@@ -51,8 +52,8 @@ def test_every_hook_is_implemented_by_a_builtin() -> None:
         == HOOKS
     )
     implemented = {name for name in HOOKS if getattr(pm.hook, name).get_hookimpls()}
-    # country facts are derived from the data files; the hook is for third parties
-    assert implemented == set(HOOKS) - {"hrpolicy_country_facts"}
+    # country facts are derived from the data files; the hooks are for third parties
+    assert implemented == set(HOOKS) - {"hrpolicy_country_facts", "hrpolicy_country_fact_names"}
 
 
 def test_builtin_capabilities_through_the_hooks() -> None:
@@ -123,7 +124,7 @@ def test_inline_plugin_through_check_run(tmp_path: Path, jobs: int) -> None:
         paths,
         rules=[str(rules)],
         formats=["json"],
-        today=TODAY.isoformat(),
+        today=TODAY,
         autoload=False,
         jobs=jobs,
         stdout=out,
@@ -183,7 +184,7 @@ def test_duplicate_output_format_is_a_usage_error() -> None:
     class Shadow:
         @hrpolicy.hookimpl
         def hrpolicy_output_formats(self) -> list[OutputFormat]:
-            return [OutputFormat("json", "mine", lambda r, s, o: None)]
+            return [OutputFormat("json", "mine", {"check": lambda r, s, o: None})]
 
     with pytest.raises(UsageError, match="output format 'json' is registered twice"):
         Plugins(get_plugin_manager(autoload=False, plugins=[Shadow()])).output_formats()
@@ -202,7 +203,7 @@ def _write(result, stream, options):
 
 @hookimpl
 def hrpolicy_output_formats():
-    return (OutputFormat("fake", "a format from an entry-point plugin", _write),)
+    return (OutputFormat("fake", "a format from an entry-point plugin", {"check": _write}),)
 """
 
 
@@ -298,11 +299,11 @@ def test_entry_point_plugin_in_the_console_script(tmp_path: Path) -> None:
     env = {"PYTHONPATH": str(site), "XDG_CACHE_HOME": str(tmp_path / "cache")}
     args = ("check", "hrpolicy.yaml", "--today", TODAY.isoformat(), "--format", "fake")
 
-    loaded = run_cli(*args, cwd=tmp_path, env=env)
+    loaded = run_installed(*args, cwd=tmp_path, env=env)
     assert (loaded.returncode, loaded.stdout, loaded.stderr) == (0, "fake report: 1 manifests\n", "")
 
     for extra_env, extra_args in (({}, ("--no-plugins",)), ({"HRPOLICY_DISABLE_PLUGIN_AUTOLOAD": "1"}, ())):
-        off = run_cli(*args, *extra_args, cwd=tmp_path, env={**env, **extra_env})
+        off = run_installed(*args, *extra_args, cwd=tmp_path, env={**env, **extra_env})
         assert off.returncode == 2
         assert off.stdout == ""
         assert off.stderr.strip() == "hrpolicy: error: unknown format 'fake' (available: json, text)"

@@ -15,22 +15,19 @@ import pytest
 from hrpolicy.authoring import ruletests
 from hrpolicy.evaluate.session import Session, SessionConfig
 from hrpolicy.load.yaml import Document, load_file
-from hrpolicy.model import ErrorRecord, ManifestResult
+from hrpolicy.model import CaseResult, ErrorRecord, ManifestResult, TestRun
 
 PACK = Path(__file__).resolve().parents[2] / "rules"
 TODAY = datetime.date(2026, 11, 28)
 
 
-def run_pack(rules_dir: Path, only: str | None = None) -> ruletests.TestRun:
-    sessions: dict[datetime.date, Session] = {}
+def run_pack(rules_dir: Path, only: str | None = None) -> TestRun:
+    session = Session(SessionConfig(rule_dirs=(str(rules_dir),), autoload=False))
 
     def check(doc: Document, today: datetime.date, base: Any) -> ManifestResult | list[ErrorRecord]:
-        if today not in sessions:
-            sessions[today] = Session(SessionConfig(today=today, rule_dirs=(str(rules_dir),), autoload=False))
-        return sessions[today].check_document(doc, base=base)
+        return session.check_document(doc, today=today, base=base)
 
-    first = Session(SessionConfig(today=TODAY, rule_dirs=(str(rules_dir),), autoload=False))
-    ids = [r.info.id for r in first.pack.rules]
+    ids = [r.info.id for r in session.pack.rules]
     files = ruletests.test_files([rules_dir])
     if only is not None:  # only the test files that mention the rule: the others cannot tell
         files = [f for f in files if only in f.read_text("utf-8")]
@@ -57,7 +54,7 @@ def test_every_rule_is_covered_both_ways() -> None:
 @pytest.mark.parametrize(
     "result", DEFAULT_RUN.results, ids=lambda r: f"{r.rule}:{Path(r.file).name}:{r.line}"
 )
-def test_case(result: ruletests.CaseResult) -> None:
+def test_case(result: CaseResult) -> None:
     assert result.ok, f"{result.file}:{result.line}: {result.case}: {result.detail}"
 
 

@@ -10,11 +10,11 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from helpers import position_of, rule, rule_file, run_cli
+from helpers import TODAY, position_of, rule, rule_file, run_cli
+from hrpolicy.plugins import output_junit
 
-from hrpolicy.authoring import ruletests
 from hrpolicy.commands import rules_test
-from hrpolicy.model import ErrorRecord
+from hrpolicy.model import CaseResult, ErrorRecord, OutputOptions, TestRun
 
 LAUNCHED = "{schema_version: 1, product: {id: p, name: P}, markets: [{country: DE, status: launched}]}"
 PLANNED = "{schema_version: 1, product: {id: p, name: P}, markets: [{country: DE, status: planned}]}"
@@ -49,7 +49,7 @@ def pack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def run_tests(pack: Path, *formats: str) -> tuple[int, str]:
     out = io.StringIO()
-    code = rules_test.run([str(pack)], formats=formats, autoload=False, stdout=out, today="2026-11-28")
+    code = rules_test.run([str(pack)], formats=formats, autoload=False, stdout=out, today=TODAY)
     return code, out.getvalue()
 
 
@@ -375,20 +375,20 @@ def test_junit_is_well_formed_with_control_characters_in_names(pack: Path, tmp_p
 
 def test_junit_replaces_every_character_xml_forbids() -> None:
     hostile = "a\x00b\x08c\x0bd\x1fe\ufffef\uffffg\ud800h\udfffi\tj\nk\rl\x85m\U0001f600"
-    result = ruletests.TestRun(
-        [ruletests.CaseResult(hostile, 1, hostile, hostile, "fail", False, hostile)],
-        [ErrorRecord(hostile, hostile, 2, 3)],
+    result = TestRun(
+        (CaseResult(hostile, 1, hostile, hostile, "fail", False, hostile),),
+        (ErrorRecord(hostile, hostile, 2, 3),),
         {},
     )
     out = io.StringIO()
-    rules_test.write_junit(result, out)
+    output_junit.write_test(result, out, OutputOptions())
     text = out.getvalue()
     root = ET.fromstring(text.encode("utf-8"))  # lone surrogates would not even encode
     failure = root.find(".//failure")
     assert failure is not None
     assert failure.text == "a?b?c?d?e?f?g?h?i\tj\nk\nl\x85m\U0001f600"  # XML reads a CR in text as LF
     assert failure.get("message") == "a?b?c?d?e?f?g?h?i\tj\nk\rl\x85m\U0001f600"
-    assert rules_test.xml_safe("\ud7ff\ue000\ufffd\U0010ffff") == "\ud7ff\ue000\ufffd\U0010ffff"
+    assert output_junit.xml_safe("\ud7ff\ue000\ufffd\U0010ffff") == "\ud7ff\ue000\ufffd\U0010ffff"
 
 
 def test_shipped_test_files_use_only_accepted_keys(tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
 """hrpolicy.validate.schemacheck: per-keyword behaviour, error collection, compile-time rejection, and
-agreement with jsonschema (the oracle) on a varied schema, on generated instances and on the shipped manifest schema.
+agreement with jsonschema (the oracle) on a varied schema, on generated instances and on the shipped manifest
+schema.
 """
 
 from __future__ import annotations

@@ -430,7 +430,10 @@ def test_number_too_long() -> None:
 
 
 def test_module_import_does_not_load_the_parser() -> None:
-    code = "import sys, hrpolicy.load.yaml; sys.exit('_ruamel_yaml' in sys.modules or 'ruamel.yaml' in sys.modules)"
+    code = (
+        "import sys, hrpolicy.load.yaml; "
+        "sys.exit('_ruamel_yaml' in sys.modules or 'ruamel.yaml' in sys.modules)"
+    )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
 
 

@@ -1,0 +1,75 @@
+"""``--format junit``: JUnit XML, which CI systems show as test results.
+
+``rules test``: one ``testsuite`` per test file, one ``testcase`` per (case, rule) expectation; problems
+with the test files themselves (and rules without cases) are ``error`` test cases in a suite of their own.
+Every attribute and text goes through :func:`xml_safe`, so the file is well-formed whatever a rule or
+manifest holds.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import IO, TYPE_CHECKING
+
+from hrpolicy import hookimpl
+from hrpolicy.model import CaseResult, OutputFormat, OutputOptions, TestRun
+
+if TYPE_CHECKING:
+    import xml.etree.ElementTree as ET
+
+# Characters XML 1.0 cannot hold at all (not even as character references): C0 controls other than tab, LF
+# and CR, U+FFFE/U+FFFF and lone surrogates. ElementTree writes them as they are, which breaks the file.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_safe(text: object) -> str:
+    """``text`` with every character XML 1.0 does not allow replaced by ``?``."""
+    return _NOT_XML.sub("?", str(text))
+
+
+def element(parent: ET.Element, tag: str, text: str | None = None, **attrs: object) -> ET.Element:
+    import xml.etree.ElementTree as ET
+
+    node = ET.SubElement(parent, tag, {k: xml_safe(v) for k, v in attrs.items()})
+    if text is not None:
+        node.text = xml_safe(text)
+    return node
+
+
+def write_document(root: ET.Element, stream: IO[str]) -> None:
+    import xml.etree.ElementTree as ET
+
+    ET.indent(root)
+    stream.write('<?xml version="1.0" encoding="utf-8"?>\n')
+    stream.write(ET.tostring(root, encoding="unicode"))
+    stream.write("\n")
+
+
+def write_test(result: TestRun, stream: IO[str], options: OutputOptions) -> None:
+    import xml.etree.ElementTree as ET
+
+    root = ET.Element("testsuites", name="hrpolicy rules test")
+    by_file: dict[str, list[CaseResult]] = {}
+    for r in result.results:
+        by_file.setdefault(r.file, []).append(r)
+    for file, results in by_file.items():
+        failures = sum(1 for r in results if not r.ok)
+        suite = element(root, "testsuite", name=file, tests=len(results), failures=failures, errors=0)
+        for r in results:
+            case = element(
+                suite, "testcase", classname=r.rule, name=f"{r.case} [{r.outcome}]", file=file, line=r.line
+            )
+            if not r.ok:
+                element(case, "failure", r.detail, message=r.detail, type="expectation")
+    if result.errors:
+        count = len(result.errors)
+        suite = element(root, "testsuite", name="rule pack", tests=count, failures=0, errors=count)
+        for e in result.errors:
+            case = element(suite, "testcase", classname="rules", name=e)
+            element(case, "error", str(e), message=e.message)
+    write_document(root, stream)
+
+
+@hookimpl
+def hrpolicy_output_formats() -> tuple[OutputFormat, ...]:
+    return (OutputFormat("junit", "JUnit XML, for CI test reports", {"rules-test": write_test}, ".xml"),)
