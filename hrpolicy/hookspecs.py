@@ -33,8 +33,9 @@ def hrpolicy_manifest_loaders() -> Sequence[ManifestLoader]:
 
     Called once per run, before the first manifest is read. Each :class:`~hrpolicy.model.ManifestLoader`
     names the file suffixes it handles (``(".yaml", ".yml")``) and a function turning bytes into a
-    :class:`~hrpolicy.load.yaml.Document` (plain data plus 1-based line marks per JSON pointer). A loader must
-    raise :class:`~hrpolicy.errors.ManifestError` for bad input and never execute anything from it.
+    :class:`~hrpolicy.load.document.Document` (plain data plus 1-based line marks per JSON pointer). A
+    loader must raise :class:`~hrpolicy.errors.ManifestError` for bad input and never execute anything
+    from it.
     When two loaders claim a suffix, the one registered last wins.
 
     :returns: loaders; an empty sequence is fine.

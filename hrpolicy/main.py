@@ -20,6 +20,9 @@ from hrpolicy.model import FAIL_ON_CHOICES, ExitCode
 SCHEMA_NAMES = ("manifest", "rules", "country-data")
 
 
+DIRS_HELP = "rules directories (default: the built-in pack and plugin packs)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hrpolicy",
@@ -27,8 +30,45 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"hrpolicy {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    _add_check(sub.add_parser("check", help="evaluate manifests against the rules"))
+    rules = sub.add_parser("rules", help="tools for the policy team: test, lint, docs, fmt")
+    _add_rules(rules.add_subparsers(dest="rules_command", metavar="COMMAND", required=True))
+    explain = sub.add_parser("explain", help="a rule in plain language: what fires it, what clears it")
+    explain.add_argument("rule_id", metavar="RULE-ID")
+    explain.add_argument("--rules", action="append", default=[], metavar="DIR", help=DIRS_HELP)
+    _no_plugins(explain)
+    schema = sub.add_parser("schema", help="print a JSON Schema (for editors and CI)")
+    schema.add_argument("name", choices=SCHEMA_NAMES)
+    init = sub.add_parser("init", help="write a commented starter hrpolicy.yaml")
+    init.add_argument("path", nargs="?", default="hrpolicy.yaml", help="where to write it ('-' for stdout)")
+    init.add_argument("--force", action="store_true", help="overwrite an existing file")
+    return parser
 
-    check = sub.add_parser("check", help="evaluate manifests against the rules")
+
+def _formats(parser: argparse.ArgumentParser, names: str, extra: str = "") -> None:
+    parser.add_argument(
+        "--format",
+        action="append",
+        default=[],
+        metavar="NAME[=FILE]",
+        dest="formats",
+        help=f"output format: {names}, or one added by a plugin; repeatable, each to stdout or FILE{extra}",
+    )
+
+
+def _today(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--today", metavar="YYYY-MM-DD", help=f"{what} (also HRPOLICY_TODAY)")
+
+
+def _no_plugins(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--no-plugins",
+        action="store_true",
+        help="do not load third-party plugins (also HRPOLICY_DISABLE_PLUGIN_AUTOLOAD=1)",
+    )
+
+
+def _add_check(check: argparse.ArgumentParser) -> None:
     check.add_argument(
         "paths",
         nargs="*",
@@ -43,89 +83,41 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="rules directory (repeatable; replaces the built-in pack and plugin packs)",
     )
-    check.add_argument(
-        "--format",
-        action="append",
-        default=[],
-        metavar="NAME[=FILE]",
-        dest="formats",
-        help="output format: text (default), json, or one added by a plugin; "
-        "repeatable, each to stdout or to FILE (text goes to stdout when all go to files)",
-    )
+    _formats(check, "text (default), json", " (text goes to stdout when all go to files)")
     check.add_argument(
         "--fail-on",
         choices=FAIL_ON_CHOICES,
         default="high",
         help="exit 1 when an unwaived finding is at or above this severity (default: high)",
     )
-    check.add_argument(
-        "--today",
-        metavar="YYYY-MM-DD",
-        help="evaluation date, for reproducible results (also HRPOLICY_TODAY)",
-    )
+    _today(check, "evaluation date, for reproducible results")
     check.add_argument(
         "--base",
         metavar="REF",
         help="git ref whose version of each manifest is the base for change-aware rules",
     )
     check.add_argument("--jobs", "-j", type=int, default=1, metavar="N", help="worker processes (default 1)")
-    check.add_argument(
-        "--no-plugins",
-        action="store_true",
-        help="do not load third-party plugins (also HRPOLICY_DISABLE_PLUGIN_AUTOLOAD=1)",
-    )
+    _no_plugins(check)
     check.add_argument("--verbose", "-v", action="store_true", help="also print remediation text")
 
-    rules = sub.add_parser("rules", help="tools for the policy team: test, lint, docs, fmt")
-    rules_sub = rules.add_subparsers(dest="rules_command", metavar="COMMAND", required=True)
-    dirs_help = "rules directories (default: the built-in pack and plugin packs)"
+
+def _add_rules(rules_sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     rtest = rules_sub.add_parser("test", help="run the rules' test cases (DIR/tests/*.yaml)")
-    rtest.add_argument("dirs", nargs="*", metavar="DIR", help=dirs_help)
-    rtest.add_argument(
-        "--format",
-        action="append",
-        default=[],
-        metavar="NAME[=FILE]",
-        dest="formats",
-        help="text (default), json, junit, or one added by a plugin; repeatable, each to stdout or to FILE",
-    )
-    rtest.add_argument(
-        "--today",
-        metavar="YYYY-MM-DD",
-        help="evaluation date for cases and test files that give none (also HRPOLICY_TODAY)",
-    )
-    rtest.add_argument("--no-plugins", action="store_true", help="do not load third-party plugins")
+    rtest.add_argument("dirs", nargs="*", metavar="DIR", help=DIRS_HELP)
+    _formats(rtest, "text (default), json, junit")
+    _today(rtest, "evaluation date for cases and test files that give none")
+    _no_plugins(rtest)
     lint = rules_sub.add_parser("lint", help="check rule files: schema and semantics, with file:line:col")
-    lint.add_argument("dirs", nargs="*", metavar="DIR", help=dirs_help)
-    lint.add_argument(
-        "--format",
-        action="append",
-        default=[],
-        metavar="NAME[=FILE]",
-        dest="formats",
-        help="text (default), json, or one added by a plugin; repeatable, each to stdout or to FILE",
-    )
-    lint.add_argument("--no-plugins", action="store_true", help="do not load third-party plugins")
+    lint.add_argument("dirs", nargs="*", metavar="DIR", help=DIRS_HELP)
+    _formats(lint, "text (default), json")
+    _no_plugins(lint)
     docs = rules_sub.add_parser("docs", help="write a Markdown catalogue of the rules")
-    docs.add_argument("dirs", nargs="*", metavar="DIR", help=dirs_help)
+    docs.add_argument("dirs", nargs="*", metavar="DIR", help=DIRS_HELP)
     docs.add_argument("--output", "-o", metavar="FILE", help="write to FILE (atomically) instead of stdout")
-    docs.add_argument("--no-plugins", action="store_true", help="do not load third-party plugins")
+    _no_plugins(docs)
     fmt = rules_sub.add_parser("fmt", help="normalise rule files, keeping comments and key order")
     fmt.add_argument("paths", nargs="*", metavar="FILE|DIR", help="rule files, or directories of them")
     fmt.add_argument("--check", action="store_true", help="exit 1 when a file would change; write nothing")
-
-    explain = sub.add_parser("explain", help="a rule in plain language: what fires it, what clears it")
-    explain.add_argument("rule_id", metavar="RULE-ID")
-    explain.add_argument("--rules", action="append", default=[], metavar="DIR", help=dirs_help)
-    explain.add_argument("--no-plugins", action="store_true", help="do not load third-party plugins")
-
-    schema = sub.add_parser("schema", help="print a JSON Schema (for editors and CI)")
-    schema.add_argument("name", choices=SCHEMA_NAMES)
-
-    init = sub.add_parser("init", help="write a commented starter hrpolicy.yaml")
-    init.add_argument("path", nargs="?", default="hrpolicy.yaml", help="where to write it ('-' for stdout)")
-    init.add_argument("--force", action="store_true", help="overwrite an existing file")
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, NamedTuple, Protocol
 
 if TYPE_CHECKING:
-    from hrpolicy.load.yaml import Document
+    from hrpolicy.load.document import Document
 
 #: Severities a rule can have, most severe first. ``notice`` is below them all: reported, never failing.
 SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low")

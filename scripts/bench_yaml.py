@@ -9,7 +9,8 @@ import sys
 import timeit
 from collections.abc import Callable
 
-from hrpolicy.load.yaml import load_json, load_yaml
+from hrpolicy.load.jsonload import load_json
+from hrpolicy.load.yaml import load_yaml
 
 MANIFEST = """\
 # hrpolicy manifest for the Acme Chat messaging product

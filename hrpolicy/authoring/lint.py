@@ -20,6 +20,7 @@ from hrpolicy.files import display_path
 from hrpolicy.language import tree as t
 from hrpolicy.language.functions import FUNCTIONS, SlotKind
 from hrpolicy.language.pack import Definitions, compile_pack, rule_files
+from hrpolicy.language.parse import Parser
 from hrpolicy.language.templates import TEMPLATE_HEADS
 from hrpolicy.load.document import Document
 from hrpolicy.load.yaml import load_file
@@ -265,7 +266,7 @@ def lint(
     pack = compile_pack(docs, operators, tuple(dirs), collect=problems, skip=frozenset(skip))
     checker = PathLinter(SchemaNav(load_schema("manifest")), pack.defines, facts, dataset)
     for doc in docs:
-        parser = t.Parser(doc)
+        parser = Parser(doc)
         for i, spec in enumerate(doc.data.get("rules") or ()):
             if (doc.path, i) in skip:
                 continue

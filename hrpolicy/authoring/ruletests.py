@@ -30,7 +30,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path, PurePath
-from typing import Any
+from typing import Any, NamedTuple
 
 from hrpolicy.errors import HrpolicyError
 from hrpolicy.files import display_path
@@ -54,12 +54,25 @@ def test_files(dirs: Iterable[Path]) -> list[Path]:
     return sorted(p for d in dirs for p in (d / "tests").glob("*.yaml"))
 
 
-def _sub_document(doc: Document, pointer: str, data: Any) -> Document:
-    """The part of a test file under ``pointer`` as a Document of its own, keeping the file's positions."""
-    marks = {
-        p[len(pointer) :]: pos for p, pos in doc.marks.items() if p == pointer or p.startswith(pointer + "/")
+def _marks_by_case(doc: Document) -> dict[str, dict[str, tuple[int, int]]]:
+    """The file's marks grouped by case (``/cases/N``), each relative to it: one pass over the file, so a
+    test file with thousands of cases costs no more per case than one with a few."""
+    grouped: dict[str, dict[str, tuple[int, int]]] = {}
+    for pointer, pos in doc.marks.items():
+        if pointer.startswith("/cases/"):
+            end = pointer.find("/", 7)
+            case = pointer if end == -1 else pointer[:end]
+            grouped.setdefault(case, {})[pointer[len(case) :]] = pos
+    return grouped
+
+
+def _sub_document(doc: Document, marks: Mapping[str, tuple[int, int]], pointer: str, data: Any) -> Document:
+    """The part of a case under ``pointer`` (relative to the case) as a Document of its own, keeping the
+    file's positions."""
+    inner = {
+        p[len(pointer) :]: pos for p, pos in marks.items() if p == pointer or p.startswith(pointer + "/")
     }
-    return Document(data, marks, doc.path)
+    return Document(data, inner, doc.path)
 
 
 def run(
@@ -85,10 +98,30 @@ def run(
             errors.extend(problems)
             continue
         assert isinstance(file_today, datetime.date)
+        marks = _marks_by_case(doc)
         for i, case in enumerate(cases):
-            errors.extend(
-                _run_case(doc, f"/cases/{i}", case, file_today, known, check, results, coverage, path)
-            )
+            ptr = f"/cases/{i}"
+            read = _read_case(doc, ptr, case, file_today, known)
+            if isinstance(read, list):
+                errors.extend(read)
+                continue
+            manifest = _case_manifest(doc, marks.get(ptr, {}), ptr, case, read.name, path)
+            if isinstance(manifest, list):
+                errors.extend(manifest)
+                continue
+            outcome = check(manifest, read.today, case.get("base"))
+            if not isinstance(outcome, ManifestResult):
+                errors.extend(
+                    ErrorRecord(
+                        e.path, f"case {read.name!r}: invalid test manifest: {e.message}", e.line, e.column
+                    )
+                    for e in outcome
+                )
+                continue
+            for rid, want in read.wanted.items():
+                found = [f for f in outcome.findings if f.rule == rid]
+                results.append(_judge(doc.path, read.line, read.name, rid, want, found))
+                coverage[rid].add(want["outcome"])
     for rid in sorted(known):
         missing = [o for o in ("fail", "pass") if o not in coverage[rid]]
         if missing:
@@ -173,31 +206,25 @@ def _expectation(doc: Document, pointer: str, what: str, want: Any) -> dict[str,
     return errors or want
 
 
-def _run_case(
-    doc: Document,
-    ptr: str,
-    case: Any,
-    today: datetime.date,
-    known: set[str],
-    check: Checker,
-    results: list[CaseResult],
-    coverage: dict[str, set[str]],
-    path: Path,
-) -> list[ErrorRecord]:
+class _Case(NamedTuple):
+    name: str
+    line: int
+    today: datetime.date
+    wanted: dict[str, dict[str, Any]]
+
+
+def _read_case(
+    doc: Document, ptr: str, case: Any, today: datetime.date, known: set[str]
+) -> _Case | list[ErrorRecord]:
+    """A case's name, date and checked expectations, or every problem with them."""
     line, col = doc.position(ptr)
     if not isinstance(case, dict):
         return [ErrorRecord(doc.path, "a case is a mapping with name, manifest and expect", line, col)]
     name = str(case.get("name") or f"case {ptr.rsplit('/', 1)[1]}")
     expect = case.get("expect")
     if not isinstance(expect, dict) or not expect:
-        return [
-            ErrorRecord(
-                doc.path,
-                f"case {name!r} expects nothing: give expect: {{RULE-ID: fail|pass|waived}}",
-                line,
-                col,
-            )
-        ]
+        problem = f"case {name!r} expects nothing: give expect: {{RULE-ID: fail|pass|waived}}"
+        return [ErrorRecord(doc.path, problem, line, col)]
     errors = _unknown_keys(doc, ptr, case, CASE_KEYS, f"case {name!r}")
     wanted: dict[str, dict[str, Any]] = {}
     for rid, want in expect.items():
@@ -214,47 +241,28 @@ def _run_case(
     if isinstance(day, ErrorRecord):
         errors.append(day)
     if "base" in case and not isinstance(case["base"], dict):
-        errors.append(
-            ErrorRecord(
-                doc.path,
-                f"case {name!r}: base must be a manifest mapping, not {_shown(case['base'])}",
-                *doc.position(f"{ptr}/base"),
-            )
-        )
+        problem = f"case {name!r}: base must be a manifest mapping, not {_shown(case['base'])}"
+        errors.append(ErrorRecord(doc.path, problem, *doc.position(f"{ptr}/base")))
     if "manifest" in case and "manifest_file" in case:
-        errors.append(
-            ErrorRecord(
-                doc.path,
-                f"case {name!r}: give manifest or manifest_file, not both",
-                *doc.position(f"{ptr}/manifest_file"),
-            )
-        )
-    if errors:
+        problem = f"case {name!r}: give manifest or manifest_file, not both"
+        errors.append(ErrorRecord(doc.path, problem, *doc.position(f"{ptr}/manifest_file")))
+    if errors or isinstance(day, ErrorRecord):
         return errors
-    assert isinstance(day, datetime.date)
-    manifest: Document | list[ErrorRecord]
+    return _Case(name, line, day, wanted)
+
+
+def _case_manifest(
+    doc: Document, marks: Mapping[str, tuple[int, int]], ptr: str, case: dict[str, Any], name: str, path: Path
+) -> Document | list[ErrorRecord]:
     if "manifest_file" in case:
-        manifest = _manifest_file(doc, f"{ptr}/manifest_file", case["manifest_file"], path, name)
-    elif isinstance(case.get("manifest"), dict):
-        manifest = _sub_document(doc, f"{ptr}/manifest", case["manifest"])
-    else:
-        manifest = [
-            ErrorRecord(doc.path, f"case {name!r} needs a manifest mapping or a manifest_file", line, col)
-        ]
-    if isinstance(manifest, list):
-        return manifest
-    outcome = check(manifest, day, case.get("base"))
-    if not isinstance(outcome, ManifestResult):
-        return [
-            ErrorRecord(e.path, f"case {name!r}: invalid test manifest: {e.message}", e.line, e.column)
-            for e in outcome
-        ]
-    for rid, want in wanted.items():
-        results.append(
-            _judge(doc.path, line, name, rid, want, [f for f in outcome.findings if f.rule == rid])
+        return _manifest_file(doc, f"{ptr}/manifest_file", case["manifest_file"], path, name)
+    if isinstance(case.get("manifest"), dict):
+        return _sub_document(doc, marks, "/manifest", case["manifest"])
+    return [
+        ErrorRecord(
+            doc.path, f"case {name!r} needs a manifest mapping or a manifest_file", *doc.position(ptr)
         )
-        coverage[rid].add(want["outcome"])
-    return []
+    ]
 
 
 def _manifest_file(

@@ -15,7 +15,8 @@ from typing import Any
 
 from hrpolicy.authoring.yamllayout import Layout, fold_long_lines, reindent_comments, scan, wrap_flow_lines
 from hrpolicy.errors import HrpolicyError, RuleError
-from hrpolicy.load.yaml import Document, load_yaml, pointer_join
+from hrpolicy.load.document import Document, pointer_join
+from hrpolicy.load.yaml import load_yaml
 
 __all__ = ["Formatter", "first_difference"]
 
@@ -146,9 +147,21 @@ def _unsafe(path: str, message: str, line: int | None = None, column: int | None
 def _round_trip_yaml() -> Any:
     """A ruamel.yaml round-trip instance with the pack's layout, core-schema resolution and quoting."""
     from ruamel.yaml import YAML
-    from ruamel.yaml.emitter import RoundTripEmitter
+
+    yaml = YAML(typ="rt")
+    yaml.Resolver = _core_resolver()
+    yaml.Representer = _representer()
+    yaml.Emitter = _emitter()
+    yaml.preserve_quotes = True
+    yaml.indent(mapping=MAPPING_INDENT, sequence=SEQUENCE_INDENT, offset=SEQUENCE_DASH_OFFSET)
+    yaml.width = 1 << 30  # the emitter's own wrapping splits scalars mid-line and leaves trailing blanks
+    yaml.allow_duplicate_keys = False
+    yaml.brace_single_entry_mapping_in_flow_sequence = True  # [{a: 1}], not [a: 1]
+    return yaml
+
+
+def _core_resolver() -> type:
     from ruamel.yaml.nodes import MappingNode, ScalarNode
-    from ruamel.yaml.representer import RoundTripRepresenter
     from ruamel.yaml.resolver import VersionedResolver
     from ruamel.yaml.tag import Tag
 
@@ -186,6 +199,12 @@ def _round_trip_yaml() -> Any:
                 return self.DEFAULT_SCALAR_TAG
             return super().resolve(kind, value, implicit)
 
+    return CoreResolver
+
+
+def _representer() -> type:
+    from ruamel.yaml.representer import RoundTripRepresenter
+
     class Representer(RoundTripRepresenter):
         def represent_none(self, data: Any) -> Any:
             # Round-trip mode writes an empty value ("key:", "- " with a trailing space) in block context
@@ -193,6 +212,11 @@ def _round_trip_yaml() -> Any:
             return self.represent_scalar("tag:yaml.org,2002:null", "null")
 
     Representer.add_representer(type(None), Representer.represent_none)
+    return Representer
+
+
+def _emitter() -> type:
+    from ruamel.yaml.emitter import RoundTripEmitter
 
     class Emitter(RoundTripEmitter):
         def choose_scalar_style(self) -> Any:
@@ -219,16 +243,7 @@ def _round_trip_yaml() -> Any:
         def write_folded(self, text: Any, comment: Any) -> None:
             super().write_folded(fold_long_lines(text, self.indent or 0), comment)
 
-    yaml = YAML(typ="rt")
-    yaml.Resolver = CoreResolver
-    yaml.Representer = Representer
-    yaml.Emitter = Emitter
-    yaml.preserve_quotes = True
-    yaml.indent(mapping=MAPPING_INDENT, sequence=SEQUENCE_INDENT, offset=SEQUENCE_DASH_OFFSET)
-    yaml.width = 1 << 30  # the emitter's own wrapping splits scalars mid-line and leaves trailing blanks
-    yaml.allow_duplicate_keys = False
-    yaml.brace_single_entry_mapping_in_flow_sequence = True  # [{a: 1}], not [a: 1]
-    return yaml
+    return Emitter
 
 
 def _libyaml_refuses_plain(value: str, in_flow: bool) -> bool:

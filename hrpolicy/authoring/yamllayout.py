@@ -2,7 +2,8 @@
 
 Line width: folded scalars refilled and flow collections broken to stay within WIDTH. Comments: where each
 one is (``scan``, also the check that none is lost), and on a line of its own, re-indented to go with the
-line it was aligned with. Text is tokenized with ruamel.yaml's libyaml binding, imported only when called.
+line it was aligned with. Text is tokenized with libyaml (:mod:`hrpolicy.load.libyaml`), imported only
+when called.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import itertools
 import re
 from typing import Any, NamedTuple
+
+from hrpolicy.load.libyaml import binding
 
 __all__ = ["WIDTH", "Comment", "Layout", "fold_long_lines", "reindent_comments", "scan", "wrap_flow_lines"]
 
@@ -71,7 +74,7 @@ def wrap_flow_lines(text: str) -> str:
     lines = text.split("\n")
     if all(len(line) <= WIDTH for line in lines):
         return text
-    from ruamel.yaml.error import YAMLError
+    YAMLError = binding().YAMLError
 
     # per line: (position of a space that may become a line break, position to align the next line with,
     # rank: the nesting depth of a break between items, _IN_SCALAR for a break inside a scalar)
@@ -87,12 +90,12 @@ def wrap_flow_lines(text: str) -> str:
 
 
 def _break_candidates(text: str, lines: list[str], candidates: dict[int, list[tuple[int, int, int]]]) -> None:
-    import _ruamel_yaml as lib
+    lib = binding()
 
     brackets: list[int] = []
     opening = (lib.FlowMappingStartToken, lib.FlowSequenceStartToken)
     closing = (lib.FlowMappingEndToken, lib.FlowSequenceEndToken)
-    parser = lib.CParser(text)
+    parser = lib.parser(text)
     previous: Any = None
     while type(token := parser.get_token()) is not lib.StreamEndToken:
         kind, start, end = type(token), token.start_mark, token.end_mark
@@ -167,22 +170,23 @@ class Layout(NamedTuple):
     document_start: int | None  # index of an explicit "---"
 
 
+def _indentation(text: str, index: int) -> int:
+    start = text.rfind("\n", 0, index) + 1
+    return len(text[start:index]) - len(text[start:index].lstrip(" "))
+
+
 def scan(text: str) -> Layout:
     """The comments of a YAML text that libyaml parses, in order, and where its explicit "---" is.
 
     Between two tokens there is only whitespace and comments; a block scalar's token also covers its
     header line, which can end in a comment.
     """
-    import _ruamel_yaml as lib
+    lib = binding()
 
     comments: list[Comment] = []
     waiting: list[int] = []  # comments whose next token is still to come
     depth, before, document_start = 0, None, None
     structural = (lib.StreamStartToken, lib.StreamEndToken, lib.BlockEndToken)
-
-    def indentation(index: int) -> int:
-        start = text.rfind("\n", 0, index) + 1
-        return len(text[start:index]) - len(text[start:index].lstrip(" "))
 
     def collect(start: int, end: int) -> None:
         at = text.find("#", start, end)
@@ -199,14 +203,14 @@ def scan(text: str) -> Layout:
             comments.append(comment)
             at = text.find("#", stop, end)
 
-    parser = lib.CParser(text)
+    parser = lib.parser(text)
     position = 0
     while True:
         token = parser.get_token()
         kind, start, end = type(token), token.start_mark.index, token.end_mark.index
         collect(position, start)
         if kind not in structural:
-            after = indentation(start)
+            after = _indentation(text, start)
             for number in waiting:
                 comments[number] = comments[number]._replace(after=after)
             waiting.clear()
@@ -234,7 +238,7 @@ def scan(text: str) -> Layout:
 def reindent_comments(source: Layout, text: str) -> str:
     """Give each comment on a line of its own the indentation of the line it was aligned with: the next
     one, else the previous one; a comment aligned with neither goes with the next line."""
-    from ruamel.yaml.error import YAMLError
+    YAMLError = binding().YAMLError
 
     try:
         result = scan(text).comments

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 from hrpolicy.evaluate.countries import CountryTable
 from hrpolicy.language.context import Ctx
 from hrpolicy.language.pack import CompiledBody, CompiledRule, RulePack
-from hrpolicy.load.yaml import pointer_join
+from hrpolicy.load.document import pointer_join
 from hrpolicy.model import NOTICE, SEVERITY_RANK
 from hrpolicy.values import flatten
 

@@ -27,7 +27,7 @@ from hrpolicy.evaluate.waivers import (
 from hrpolicy.files import display_path
 from hrpolicy.language.pack import RulePack, load_checked, load_pack
 from hrpolicy.load.document import Document
-from hrpolicy.load.yaml import MAX_BYTES
+from hrpolicy.load.events import MAX_BYTES
 from hrpolicy.model import ErrorRecord, ManifestLoader, ManifestResult
 from hrpolicy.pluginmanager import Plugins, get_plugin_manager
 from hrpolicy.validate.schemas import validate_country_data, validate_manifest, validate_waivers

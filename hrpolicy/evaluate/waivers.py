@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import NamedTuple
 
 from hrpolicy.evaluate.engine import RawFinding
-from hrpolicy.load.yaml import Document
+from hrpolicy.load.document import Document
 from hrpolicy.model import NOTICE, AppliedWaiver, ErrorRecord, Finding, Location, RuleInfo
 
 EXPIRY_NOTICE_DAYS = 30
@@ -106,43 +106,59 @@ def apply_waivers(
 ) -> list[Finding]:
     """Final findings for one manifest: waived / expired-waiver annotations, waiver notices; sorted."""
     used: set[int] = set()
-    findings: list[Finding] = []
     secrets = {r.secret for r in raw if r.secret}
     scrub = scrubber(secrets)
     scrub_pointer = scrubber(secrets | {s.replace("~", "~0").replace("/", "~1") for s in secrets})
-    product = doc.data.get("product") if isinstance(doc.data, dict) else None
-    owner = product.get("id") if isinstance(product, dict) else path
+    findings: list[Finding] = []
     for r in raw:
         matches = [i for i, w in enumerate(waivers) if w.covers(r)] if not r.notice else []
         used.update(matches)
-        applied = None
-        if matches:
-            candidates = [waivers[i].applied(today) for i in matches]
-            active = [a for a in candidates if a.status == "active"]
-            applied = active[0] if active else max(candidates, key=lambda a: a.expires)
-            applied = dataclasses.replace(
-                applied,
-                reason=scrub(applied.reason),
-                approver_role=scrub(applied.approver_role),
-                ticket=scrub(applied.ticket) if applied.ticket else None,
-            )
+        applied = _applied([waivers[i] for i in matches], today, scrub)
         message = scrub(r.message)
         if applied is not None and applied.status == "expired":
             message += f" (waiver expired on {applied.expires})"
         line, col = doc.position(r.pointer)
         info = rules.get(r.rule)
-        pointer = scrub_pointer(r.pointer)
         findings.append(
             Finding(
                 rule=r.rule,
                 severity=r.severity,
                 message=message,
                 remediation=info.remediation if info else "",
-                location=Location(path, line, col, pointer),
+                location=Location(path, line, col, scrub_pointer(r.pointer)),
                 fingerprint=r.fingerprint,
                 waiver=applied,
             )
         )
+    product = doc.data.get("product") if isinstance(doc.data, dict) else None
+    owner = product.get("id") if isinstance(product, dict) else path
+    findings.extend(_waiver_notices(waivers, used, today, path, str(owner)))
+    findings.sort(key=lambda f: (f.location.line, f.location.column, f.rule, f.fingerprint))
+    return findings
+
+
+def _applied(
+    matching: Sequence[Waiver], today: datetime.date, scrub: Callable[[str], str]
+) -> AppliedWaiver | None:
+    """The waiver reported with a finding: an active one if any, else the latest expired one."""
+    if not matching:
+        return None
+    candidates = [w.applied(today) for w in matching]
+    active = [a for a in candidates if a.status == "active"]
+    applied = active[0] if active else max(candidates, key=lambda a: a.expires)
+    return dataclasses.replace(
+        applied,
+        reason=scrub(applied.reason),
+        approver_role=scrub(applied.approver_role),
+        ticket=scrub(applied.ticket) if applied.ticket else None,
+    )
+
+
+def _waiver_notices(
+    waivers: Sequence[Waiver], used: set[int], today: datetime.date, path: str, owner: str
+) -> list[Finding]:
+    """Notices for waivers expiring soon and for manifest waivers that match nothing."""
+    notices = []
     for i, w in enumerate(waivers):
         days_left = (w.expires - today).days
         note = kind = None
@@ -159,13 +175,12 @@ def apply_waivers(
             key = f"{w.rule}\0{owner}\0{scope}\0{w.ticket}\0{w.expires}\0waiver-{kind}"
             fingerprint = hashlib.sha256(key.encode()).hexdigest()[:32]
             loc = w.location
-            findings.append(
+            notices.append(
                 Finding(
                     w.rule, NOTICE, note, "", Location(path, loc.line, loc.column, loc.pointer), fingerprint
                 )
             )
-    findings.sort(key=lambda f: (f.location.line, f.location.column, f.rule, f.fingerprint))
-    return findings
+    return notices
 
 
 def load_central(docs: Iterable[Document]) -> list[Waiver]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from hrpolicy.errors import RuleError
 from hrpolicy.language import tree as t
@@ -64,41 +64,32 @@ class Predicates:
         return test
 
 
+class PackNames(NamedTuple):
+    """What every node of one pack can name: operators and the pack's definitions."""
+
+    operators: Mapping[str, Operator]
+    lists: Mapping[str, Any]
+    patterns: Mapping[str, Any]
+    value_names: frozenset[str]
+    #: Values that depend on the item ($item, $country): computed per item, never cached per manifest.
+    item_values: frozenset[str]
+    predicates: Predicates | None
+
+
 class Scope:
     """Compile-time environment: where we are (for errors) and which names resolve."""
 
-    __slots__ = (
-        "doc",
-        "item_values",
-        "lets",
-        "lists",
-        "names",
-        "operators",
-        "patterns",
-        "predicates",
-        "value_names",
-    )
+    __slots__ = ("doc", "lets", "names", "pack")
 
     def __init__(
         self,
         doc: Document,
-        operators: Mapping[str, Operator],
-        lists: Mapping[str, Any],
-        patterns: Mapping[str, Any],
-        value_names: frozenset[str],
-        predicates: Predicates | None,
+        pack: PackNames,
         names: frozenset[str] = GLOBAL_VARS,
         lets: dict[str, Getter] | None = None,
-        item_values: frozenset[str] = frozenset(),
     ):
         self.doc = doc
-        #: Values that depend on the item ($item, $country): computed per item, never cached per manifest.
-        self.item_values = item_values
-        self.operators = operators
-        self.lists = lists
-        self.patterns = patterns
-        self.value_names = value_names
-        self.predicates = predicates
+        self.pack = pack
         self.names = names
         self.lets: dict[str, Getter] = lets if lets is not None else {}
 
@@ -108,15 +99,7 @@ class Scope:
 
     def derive(self, *, names: frozenset[str] | None = None, lets: dict[str, Getter] | None = None) -> Scope:
         return Scope(
-            self.doc,
-            self.operators,
-            self.lists,
-            self.patterns,
-            self.value_names,
-            self.predicates,
-            self.names if names is None else names,
-            self.lets if lets is None else lets,
-            self.item_values,
+            self.doc, self.pack, self.names if names is None else names, self.lets if lets is None else lets
         )
 
     def with_names(self, *extra: str) -> Scope:
@@ -171,19 +154,19 @@ def compile_ref(ref: t.Ref, sc: Scope) -> tuple[Getter, Any]:
     """``$name.path`` -> (getter, constant or UNSET)."""
     head, parts, ptr = ref.head, ref.parts, ref.ptr
     if head == "lists":
-        if not parts or parts[0] not in sc.lists:
-            raise sc.error(ptr, f"unknown list {ref.text!r}{_hint(parts[:1], sc.lists)}")
-        value = sc.lists[parts[0]]
+        if not parts or parts[0] not in sc.pack.lists:
+            raise sc.error(ptr, f"unknown list {ref.text!r}{_hint(parts[:1], sc.pack.lists)}")
+        value = sc.pack.lists[parts[0]]
         return (lambda ctx: value), value
     if head == "patterns":
-        if not parts or parts[0] not in sc.patterns:
-            raise sc.error(ptr, f"unknown pattern {ref.text!r}{_hint(parts[:1], sc.patterns)}")
-        pattern = sc.patterns[parts[0]]
+        if not parts or parts[0] not in sc.pack.patterns:
+            raise sc.error(ptr, f"unknown pattern {ref.text!r}{_hint(parts[:1], sc.pack.patterns)}")
+        pattern = sc.pack.patterns[parts[0]]
         return (lambda ctx: pattern), pattern
     if head == "values":
-        if not parts or parts[0] not in sc.value_names:
-            raise sc.error(ptr, f"unknown value {ref.text!r}{_hint(parts[:1], sc.value_names)}")
-        return _walk(_value_getter(parts[0], parts[0] in sc.item_values), parts[1:]), UNSET
+        if not parts or parts[0] not in sc.pack.value_names:
+            raise sc.error(ptr, f"unknown value {ref.text!r}{_hint(parts[:1], sc.pack.value_names)}")
+        return _walk(_value_getter(parts[0], parts[0] in sc.pack.item_values), parts[1:]), UNSET
     if head in sc.lets:
         return _walk(_let_getter(head, sc.lets[head]), parts), UNSET
     if head not in sc.names:
@@ -339,16 +322,16 @@ def _and(tests: list[Test]) -> Test:
 
 
 def _predicate(name: t.Name, sc: Scope) -> Test:
-    known = sc.predicates or Predicates({}, lambda d, n: sc)
+    known = sc.pack.predicates or Predicates({}, lambda d, n: sc)
     if not isinstance(name.value, str) or name.value not in known:
         raise sc.error(name.ptr, f"unknown predicate {name.value!r}{_hint((str(name.value),), known)}")
     return known.compile(name.value, sc.names)
 
 
 def _compile_operator(get: Getter, node: t.OpTest, sc: Scope) -> Test:
-    operator = sc.operators.get(node.op)
+    operator = sc.pack.operators.get(node.op)
     if operator is None:
-        raise sc.error(node.ptr, f"unknown operator {node.op!r}{_hint((node.op,), sc.operators)}")
+        raise sc.error(node.ptr, f"unknown operator {node.op!r}{_hint((node.op,), sc.pack.operators)}")
     arg_get, const = compile_value(node.arg, sc)
     test, prepare = operator.test, operator.prepare
     if const is not UNSET:

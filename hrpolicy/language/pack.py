@@ -17,6 +17,7 @@ from hrpolicy.language import tree as t
 from hrpolicy.language.compiler import (
     GLOBAL_VARS,
     MANIFEST_VARS,
+    PackNames,
     Predicates,
     Scope,
     compile_condition,
@@ -24,6 +25,7 @@ from hrpolicy.language.compiler import (
     compile_value,
 )
 from hrpolicy.language.context import Getter, Test
+from hrpolicy.language.parse import Parser
 from hrpolicy.language.templates import compile_template
 from hrpolicy.load.document import Document, pointer_join
 from hrpolicy.model import SEVERITIES, Operator, Reference, RuleInfo
@@ -146,24 +148,13 @@ def compile_pack(
     except RuleError as error:
         fail(error)
         item_values = value_names
-    compiled_patterns = {}
-    for name, pattern in defines.patterns.items():
-        compiled_patterns[name] = compile_regex(pattern)  # checked in _definitions
+    patterns = {name: compile_regex(pattern) for name, pattern in defines.patterns.items()}  # checked
 
     def scope_for(doc: Document, names: frozenset[str] = GLOBAL_VARS) -> Scope:
-        return Scope(
-            doc,
-            operators,
-            defines.lists,
-            compiled_patterns,
-            value_names,
-            predicates,
-            names,
-            None,
-            item_values,
-        )
+        return Scope(doc, known, names)
 
     predicates = Predicates({n: (predicate_docs[n], c) for n, c in defines.predicates.items()}, scope_for)
+    known = PackNames(operators, defines.lists, patterns, value_names, item_values, predicates)
     for name in defines.predicates:
         try:
             predicates.compile(name, GLOBAL_VARS)  # every predicate compiles, used or not
@@ -176,6 +167,16 @@ def compile_pack(
             values[name] = compile_value(node, scope_for(value_docs[name], names))[0]
         except RuleError as error:
             fail(error)
+    rules = _compile_rules(docs, skip, scope_for, fail)
+    return RulePack(tuple(rules), values, dirs, defines)
+
+
+def _compile_rules(
+    docs: Sequence[Document],
+    skip: frozenset[tuple[str, int]],
+    scope_for: Callable[[Document], Scope],
+    fail: _Collector,
+) -> list[CompiledRule]:
     rules: list[CompiledRule] = []
     ids: dict[str, str] = {}
     for doc, i, spec in _rule_specs(docs, skip):
@@ -190,7 +191,7 @@ def compile_pack(
             rules.append(_compile_rule(spec, ptr, scope_for(doc)))
         except RuleError as error:
             fail(error)
-    return RulePack(tuple(rules), values, dirs, defines)
+    return rules
 
 
 def _rule_specs(
@@ -214,7 +215,7 @@ def _definitions(
     predicate_docs: dict[str, Document] = {}
     seen: dict[str, str] = {}
     for doc in docs:
-        parser = t.Parser(doc)
+        parser = Parser(doc)
         for kind, specs in (doc.data.get("define") or {}).items():
             if kind.startswith("x-"):
                 continue
@@ -253,28 +254,42 @@ def _item_values(defines: Definitions, docs: Mapping[str, Document]) -> frozense
     """Which values depend on the item (mention $item or $country, directly or through predicates or
     other values): those are computed per item, the rest once per manifest. A value needing itself is a
     compile error."""
-
-    def scan(node: Any, seen: set[str]) -> tuple[set[str], bool]:
-        found: set[str] = set()
-        per_item = False
-        for ref in t.references(node):
-            if ref.head == "values" and ref.parts:
-                found.add(ref.parts[0])
-            per_item |= ref.head in ("item", "country")
-        for name in t.used_predicates(node):
-            if name in defines.predicates and name not in seen:
-                seen.add(name)
-                more, item = scan(defines.predicates[name], seen)
-                found |= more
-                per_item |= item
-        return found, per_item
-
     graph: dict[str, set[str]] = {}
-    direct: set[str] = set()
+    per_item: set[str] = set()
     for name, node in defines.values.items():
-        graph[name], item = scan(node, set())
+        graph[name], item = _value_needs(node, defines.predicates, set())
         if item:
-            direct.add(name)
+            per_item.add(name)
+    _refuse_cycles(graph, docs)
+    changed = True
+    while changed:  # a value using a per-item value is per item too
+        changed = False
+        for name, deps in graph.items():
+            if name not in per_item and deps & per_item:
+                per_item.add(name)
+                changed = True
+    return frozenset(per_item)
+
+
+def _value_needs(node: Any, predicates: Mapping[str, t.Condition], seen: set[str]) -> tuple[set[str], bool]:
+    """The values ``node`` uses, and whether it mentions ``$item`` or ``$country`` (through the
+    predicates it uses too)."""
+    found: set[str] = set()
+    per_item = False
+    for ref in t.references(node):
+        if ref.head == "values" and ref.parts:
+            found.add(ref.parts[0])
+        per_item |= ref.head in ("item", "country")
+    for name in t.used_predicates(node):
+        if name in predicates and name not in seen:
+            seen.add(name)
+            more, item = _value_needs(predicates[name], predicates, seen)
+            found |= more
+            per_item |= item
+    return found, per_item
+
+
+def _refuse_cycles(graph: Mapping[str, set[str]], docs: Mapping[str, Document]) -> None:
     done: set[str] = set()
 
     def visit(name: str, path: list[str]) -> None:
@@ -292,15 +307,6 @@ def _item_values(defines: Definitions, docs: Mapping[str, Document]) -> frozense
 
     for name in sorted(graph):
         visit(name, [])
-    per_item = set(direct)
-    changed = True
-    while changed:  # a value using a per-item value is per item too
-        changed = False
-        for name, deps in graph.items():
-            if name not in per_item and deps & per_item:
-                per_item.add(name)
-                changed = True
-    return frozenset(per_item)
 
 
 def rule_info(spec: Mapping[str, Any], source: str) -> RuleInfo:
@@ -341,7 +347,7 @@ def _compile_rule(spec: Mapping[str, Any], ptr: str, sc: Scope) -> CompiledRule:
     for key in ("severity", "severity_in_high_risk"):
         if key in spec and spec[key] not in SEVERITIES:
             raise sc.error(pointer_join(ptr, key), f"severity must be one of {', '.join(SEVERITIES)}")
-    node = t.Parser(sc.doc).rule(spec, ptr)
+    node = Parser(sc.doc).rule(spec, ptr)
     raw_bodies = spec.get("cases", [spec])
     bodies = tuple(
         _compile_body(body, str(raw.get("for_each", "")), sc, info.redact)

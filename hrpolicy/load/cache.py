@@ -20,7 +20,7 @@ from pathlib import Path
 
 from hrpolicy import __version__
 from hrpolicy.files import write_atomic
-from hrpolicy.load.yaml import Document
+from hrpolicy.load.document import Document
 
 NO_CACHE_ENV = "HRPOLICY_NO_CACHE"
 

@@ -14,7 +14,7 @@ violations in :mod:`hrpolicy.validate.messages`, and JSON's own types, equality,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from hrpolicy.validate.jsonvalues import (
@@ -200,28 +200,9 @@ class _Compiler:
         required, needed = list(schema.get("required", ())), frozenset(schema.get("required", ()))
         low, high = schema.get("minProperties", 0), schema.get("maxProperties")
         dependent = [(k, list(v)) for k, v in schema.get("dependentRequired", {}).items()]
-        props_get, hints = props.get, sorted(declared)
-
-        def undeclared(key: Any, value: Any) -> Errors | None:
-            out, matched = None, False
-            for search, check in patterns if isinstance(key, str) else ():
-                if search(key):
-                    matched = True
-                    if errors := check(value):
-                        out = errors if out is None else out + errors
-            if matched:
-                return out
-            if extra_check is not None:
-                return extra_check(value)
-            return [((), f"unexpected key {show(key)}{hint(key, hints)}")]
-
-        def problems(instance: dict[Any, Any]) -> Errors:
-            found = [f"{show(k)} is a required property" for k in required if k not in instance]
-            found += [m for m in [size_problem(instance, low, high, *_PROPERTY_COUNT)] if m]
-            for key, needs in dependent:
-                if key in instance:
-                    found += [f"{show(n)} is a dependency of {show(key)}" for n in needs if n not in instance]
-            return [((), m) for m in found]
+        props_get = props.get
+        undeclared = _undeclared_check(patterns, extra_check, sorted(declared))
+        problems = _object_problems(required, low, high, dependent)
 
         def objects(instance: Any) -> Errors | None:
             if not isinstance(instance, dict):
@@ -331,3 +312,41 @@ def compile_schema(
         return [Violation(path, message) for path, message in errors] if errors else []
 
     return validate
+
+
+def _undeclared_check(
+    patterns: Sequence[tuple[Callable[[str], Any], Check]], extra: Check | None, hints: list[str]
+) -> Callable[[Any, Any], Errors | None]:
+    """The check of a key ``properties`` does not declare: the patternProperties it matches, else
+    additionalProperties, else an unexpected-key error with a did-you-mean hint."""
+
+    def undeclared(key: Any, value: Any) -> Errors | None:
+        out, matched = None, False
+        for search, check in patterns if isinstance(key, str) else ():
+            if search(key):
+                matched = True
+                if errors := check(value):
+                    out = errors if out is None else out + errors
+        if matched:
+            return out
+        if extra is not None:
+            return extra(value)
+        return [((), f"unexpected key {show(key)}{hint(key, hints)}")]
+
+    return undeclared
+
+
+def _object_problems(
+    required: list[str], low: int, high: int | None, dependent: list[tuple[str, list[str]]]
+) -> Callable[[dict[Any, Any]], Errors]:
+    """The checks of a mapping as a whole: required keys, property counts, dependentRequired."""
+
+    def problems(instance: dict[Any, Any]) -> Errors:
+        found = [f"{show(k)} is a required property" for k in required if k not in instance]
+        found += [m for m in [size_problem(instance, low, high, *_PROPERTY_COUNT)] if m]
+        for key, needs in dependent:
+            if key in instance:
+                found += [f"{show(n)} is a dependency of {show(key)}" for n in needs if n not in instance]
+        return [((), m) for m in found]
+
+    return problems

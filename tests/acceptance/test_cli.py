@@ -38,7 +38,8 @@ def hp(
 ) -> subprocess.CompletedProcess[str]:
     """Run ``hrpolicy``; whatever happens, it never shows a traceback."""
     proc = _run_cli(*args, cwd=cwd, env=env, timeout=timeout)
-    assert "Traceback" not in proc.stderr and "please report" not in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert "please report" not in proc.stderr, proc.stderr
     assert proc.returncode in (0, 1, 2), (proc.returncode, proc.stderr)
     return proc
 
@@ -58,7 +59,8 @@ def write(folder: Path, text: str | bytes, name: str = "hrpolicy.yaml") -> Path:
 
 
 def test_console_script_is_installed_next_to_the_interpreter() -> None:
-    assert HRPOLICY.is_file() and os.access(HRPOLICY, os.X_OK)
+    assert HRPOLICY.is_file()
+    assert os.access(HRPOLICY, os.X_OK)
     assert shutil.which("hrpolicy", path=str(HRPOLICY.parent)) == str(HRPOLICY)
 
 
@@ -180,7 +182,8 @@ def test_vn_launch_without_assessment(tmp_path: Path) -> None:
     assert f["severity"] == "critical"
     assert f["location"] == {"path": "hrpolicy.yaml", "line": line, "column": col, "pointer": "/markets/1"}
     assert f["message"].startswith("VN (Vietnam, high risk) is launched without an approved HRIA")
-    assert f["waived"] is False and f["waiver"] is None
+    assert f["waived"] is False
+    assert f["waiver"] is None
     text = hp("check", "hrpolicy.yaml", *T, cwd=tmp_path)
     assert f"hrpolicy.yaml:{line}:{col} critical HRDD-MKT-001 VN (Vietnam, high risk)" in text.stdout
 
@@ -228,25 +231,31 @@ def test_json_report_has_exactly_the_spec_keys(tmp_path: Path) -> None:
     assert proc.returncode == 2
     data = report(proc)
     assert set(data) == TOP_KEYS
-    assert data["schema_version"] == 1 and data["evaluated_on"] == "2026-11-28"
-    assert set(data["tool"]) == TOOL_KEYS and data["tool"]["name"] == "hrpolicy"
+    assert data["schema_version"] == 1
+    assert data["evaluated_on"] == "2026-11-28"
+    assert set(data["tool"]) == TOOL_KEYS
+    assert data["tool"]["name"] == "hrpolicy"
     from hrpolicy import __version__
 
     assert data["tool"]["version"] == __version__
-    assert data["tool"]["rules"] and all(set(r) == RULE_KEYS for r in data["tool"]["rules"])
+    assert data["tool"]["rules"]
+    assert all(set(r) == RULE_KEYS for r in data["tool"]["rules"])
     assert "HRDD-MKT-001" in {r["id"] for r in data["tool"]["rules"]}
     (result,) = data["results"]
-    assert set(result) == RESULT_KEYS and result["product"] == "acme-chat"
+    assert set(result) == RESULT_KEYS
+    assert result["product"] == "acme-chat"
     assert result["manifest"] == "hrpolicy.yaml"
     assert len(result["findings"]) == 7  # 5 that count, 1 waived, 1 notice: the README demo
     for f in result["findings"]:
         assert set(f) == FINDING_KEYS
         assert set(f["location"]) == LOCATION_KEYS
-        assert isinstance(f["location"]["line"], int) and isinstance(f["location"]["column"], int)
+        assert isinstance(f["location"]["line"], int)
+        assert isinstance(f["location"]["column"], int)
         assert re.fullmatch(r"[0-9a-f]{16,64}", f["fingerprint"])
         assert isinstance(f["waived"], bool)
     waived = [f for f in result["findings"] if f["waived"]]
-    assert len(waived) == 1 and waived[0]["waiver"]["status"] == "active"
+    assert len(waived) == 1
+    assert waived[0]["waiver"]["status"] == "active"
     (error,) = data["errors"]
     assert set(error) == ERROR_KEYS
     assert (error["path"], error["line"]) == ("broken/hrpolicy.yaml", 2)
@@ -453,7 +462,8 @@ def test_usage_errors(tmp_path: Path, args: list[str], env: dict[str, str], frag
 
 def test_argparse_errors_exit_2(tmp_path: Path) -> None:
     proc = hp("check", "--fail-on", "severe", cwd=tmp_path)
-    assert proc.returncode == 2 and "invalid choice" in proc.stderr
+    assert proc.returncode == 2
+    assert "invalid choice" in proc.stderr
     assert hp("frobnicate", cwd=tmp_path).returncode == 2
 
 
@@ -467,7 +477,8 @@ def test_format_to_a_file_and_text_to_stdout(tmp_path: Path) -> None:
     shutil.copy(EXAMPLE, tmp_path / "hrpolicy.yaml")
     proc = hp("check", "--format", "json=out/report.json", "--format", "text", *T, cwd=tmp_path)
     assert proc.returncode == 1
-    assert "critical HRDD-MKT-001" in proc.stdout and not proc.stdout.lstrip().startswith("{")
+    assert "critical HRDD-MKT-001" in proc.stdout
+    assert not proc.stdout.lstrip().startswith("{")
     data = json.loads((tmp_path / "out" / "report.json").read_text("utf-8"))
     assert data["summary"]["exit_code"] == 1
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["report.json"]  # no temporary file left behind
@@ -542,10 +553,8 @@ def test_directory_discovery(tmp_path: Path) -> None:
     assert len(report(twice)["results"]) == 4
     (tmp_path / "empty").mkdir()
     none = hp("check", "empty", *T, cwd=tmp_path)
-    assert (
-        none.returncode == 2
-        and "no hrpolicy.yaml, hrpolicy.yml, hrpolicy.json found under empty" in none.stderr
-    )
+    assert none.returncode == 2
+    assert "no hrpolicy.yaml, hrpolicy.yml, hrpolicy.json found under empty" in none.stderr
 
 
 def test_jobs_give_the_same_results(tmp_path: Path) -> None:
@@ -655,7 +664,8 @@ def test_base_outside_a_repository(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2
     (line,) = proc.stderr.splitlines()
-    assert "git repository" in line and line.startswith("plain/hrpolicy.yaml")
+    assert "git repository" in line
+    assert line.startswith("plain/hrpolicy.yaml")
 
 
 def test_invalid_base_manifest(repo: Path) -> None:
@@ -673,7 +683,8 @@ def test_invalid_base_manifest(repo: Path) -> None:
     )
     assert proc.returncode == 2
     (line,) = proc.stderr.splitlines()
-    assert line.startswith("HEAD:svc/hrpolicy.yaml:3:") and "(base manifest)" in line
+    assert line.startswith("HEAD:svc/hrpolicy.yaml:3:")
+    assert "(base manifest)" in line
 
 
 # ------------------------------------------------------------------------------------- init, schema
@@ -681,17 +692,21 @@ def test_invalid_base_manifest(repo: Path) -> None:
 
 def test_init(tmp_path: Path) -> None:
     proc = hp("init", cwd=tmp_path)
-    assert proc.returncode == 0 and (tmp_path / "hrpolicy.yaml").is_file()
+    assert proc.returncode == 0
+    assert (tmp_path / "hrpolicy.yaml").is_file()
     checked = hp("check", *T, cwd=tmp_path)
     assert checked.returncode in (0, 1), checked.stderr
     assert checked.stderr == ""
     before = (tmp_path / "hrpolicy.yaml").read_bytes()
     (tmp_path / "hrpolicy.yaml").write_text(manifest(), encoding="utf-8")
     again = hp("init", cwd=tmp_path)
-    assert again.returncode == 2 and "already exists" in again.stderr and "--force" in again.stderr
+    assert again.returncode == 2
+    assert "already exists" in again.stderr
+    assert "--force" in again.stderr
     assert (tmp_path / "hrpolicy.yaml").read_text("utf-8") == manifest()  # untouched
     forced = hp("init", "--force", cwd=tmp_path)
-    assert forced.returncode == 0 and (tmp_path / "hrpolicy.yaml").read_bytes() == before
+    assert forced.returncode == 0
+    assert (tmp_path / "hrpolicy.yaml").read_bytes() == before
     printed = hp("init", "-", cwd=tmp_path)
     assert printed.stdout.encode() == before
     for args in (["init", "no/such/dir/hrpolicy.yaml"], ["init", "--force", "."]):
@@ -742,11 +757,9 @@ def run_in_pty(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, st
 def test_colour_only_on_a_terminal(tmp_path: Path) -> None:
     shutil.copy(EXAMPLE, tmp_path / "hrpolicy.yaml")
     piped = hp("check", *T, cwd=tmp_path)
-    assert (
-        "critical HRDD-MKT-001" in piped.stdout
-        and not ANSI.search(piped.stdout)
-        and "\x1b" not in piped.stdout
-    )
+    assert "critical HRDD-MKT-001" in piped.stdout
+    assert not ANSI.search(piped.stdout)
+    assert "\x1b" not in piped.stdout
 
     code, shown = run_in_pty(["check", *T], tmp_path, {})
     assert code == 1
@@ -754,7 +767,8 @@ def test_colour_only_on_a_terminal(tmp_path: Path) -> None:
     assert ANSI.sub("", shown).replace("\r\n", "\n") == piped.stdout
 
     code, plain = run_in_pty(["check", *T], tmp_path, {"NO_COLOR": "1"})
-    assert code == 1 and "\x1b" not in plain
+    assert code == 1
+    assert "\x1b" not in plain
     assert plain.replace("\r\n", "\n") == piped.stdout
 
 
@@ -772,12 +786,15 @@ def test_manifest_text_cannot_inject_escapes_or_lines(tmp_path: Path) -> None:
     )
     write(tmp_path, manifest('features:\n  - {id: "\\e[2J\\e[31mx\\n::error::forged\\r\\u202Eevil"}\n'))
     proc = hp("check", "--rules", str(pack), *T, cwd=tmp_path)
-    assert "\x1b" not in proc.stdout and "\r" not in proc.stdout and "\u202e" not in proc.stdout
+    assert "\x1b" not in proc.stdout
+    assert "\r" not in proc.stdout
+    assert "\u202e" not in proc.stdout
     assert not any(line.startswith("::error") for line in proc.stdout.splitlines())
     assert "feature ?[2J?[31mx?::error::forged??evil" in proc.stdout
     code, shown = run_in_pty(["check", "--rules", str(pack), *T], tmp_path, {})
     assert code == proc.returncode == 1
-    assert "\x1b[2J" not in shown and "\x1b[31mx" not in shown
+    assert "\x1b[2J" not in shown
+    assert "\x1b[31mx" not in shown
 
 
 # ------------------------------------------------------------------------------------- module, wheel
@@ -802,7 +819,8 @@ def test_python_dash_m(tmp_path: Path) -> None:
         text=True,
         check=False,
     )
-    assert check.returncode == 1 and "critical HRDD-MKT-001" in check.stdout
+    assert check.returncode == 1
+    assert "critical HRDD-MKT-001" in check.stdout
 
 
 @pytest.fixture(scope="module")
@@ -840,7 +858,9 @@ def test_wheel_contents(wheel: Path) -> None:
     assert "hrpolicy/py.typed" in names
     assert "hrpolicy/data/starter.yaml" in names
     tops = {n.split("/", 1)[0] for n in names}
-    assert "plugins" not in tops and "rules" not in tops and "tests" not in tops
+    assert "plugins" not in tops
+    assert "rules" not in tops
+    assert "tests" not in tops
     assert tops == {"hrpolicy", next(t for t in tops if t.endswith(".dist-info"))}
     entry_points = (
         zipfile.ZipFile(wheel)

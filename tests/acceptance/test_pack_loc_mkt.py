@@ -40,7 +40,9 @@ def test_launch_in_a_not_free_market_without_an_hria_and_with_data_stored_there(
     assert by_rule["HRDD-LOC-001"]["location"]["pointer"] == "/data_stores/1"
     # The localisation finding names the market, the law and what is missing.
     message = by_rule["HRDD-LOC-002"]["message"]
-    assert "VN (Vietnam)" in message and "Decree 53/2022" in message and "no data_residency" in message
+    assert "VN (Vietnam)" in message
+    assert "Decree 53/2022" in message
+    assert "no data_residency" in message
 
 
 def test_a_vlop_without_an_approved_dsa_risk_assessment() -> None:
@@ -54,7 +56,8 @@ def test_a_vlop_without_an_approved_dsa_risk_assessment() -> None:
     assert len(findings) == 1
     (finding,) = findings
     assert finding["location"]["pointer"] == "/product/dsa_designation"
-    assert "vlop" in finding["message"] and "dsa_risk_assessment" in finding["message"]
+    assert "vlop" in finding["message"]
+    assert "dsa_risk_assessment" in finding["message"]
     assert finding["waived"] is False
     assert code == 1
     assert report["summary"]["by_severity"] == {"critical": 1}

@@ -31,7 +31,8 @@ def test_rules_test_passes_on_the_shipped_pack(tmp_path: Path) -> None:
         ]["rules"]
     )
     assert f"coverage: {rules}/{rules} rules tested both ways" in proc.stdout
-    assert proc.stdout.strip().splitlines()[-1].endswith(" failed") and " 0 failed" in proc.stdout
+    assert proc.stdout.strip().splitlines()[-1].endswith(" failed")
+    assert " 0 failed" in proc.stdout
 
 
 def test_rules_test_reports_in_json_and_junit(tmp_path: Path) -> None:
@@ -41,7 +42,8 @@ def test_rules_test_reports_in_json_and_junit(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout
     report = json.loads((tmp_path / "r.json").read_text())
     assert set(report) == {"schema_version", "tool", "results", "errors", "coverage", "summary"}
-    assert report["summary"]["failed"] == 0 and report["summary"]["ok"] is True
+    assert report["summary"]["failed"] == 0
+    assert report["summary"]["ok"] is True
     assert all({"fail", "pass"} <= set(seen) for seen in report["coverage"].values())
     root = ET.parse(tmp_path / "r.xml").getroot()
     cases = root.findall(".//testcase")
@@ -132,13 +134,16 @@ def test_explain_describes_the_logic_not_the_yaml(tmp_path: Path) -> None:
         assert label in out
     assert "critical when that country is in the high tier" in out
     assert "one of planned, beta or launched" in out  # $lists.active_statuses spelled out
-    assert "$lists" not in out and "{in:" not in out and "use:" not in out
+    assert "$lists" not in out
+    assert "{in:" not in out
+    assert "use:" not in out
     assert "UNGP 17-19" in out
 
 
 def test_explain_unknown_rule(tmp_path: Path) -> None:
     proc = run_cli("explain", "HRDD-MKT-01", cwd=tmp_path)
-    assert proc.returncode == 2 and "did you mean HRDD-MKT-001" in proc.stderr
+    assert proc.returncode == 2
+    assert "did you mean HRDD-MKT-001" in proc.stderr
 
 
 def test_committed_rule_catalogue_is_current() -> None:
@@ -194,7 +199,8 @@ def test_an_installed_rule_pack_adds_its_rules_to_check(tmp_path: Path, installe
     proc = run_installed("check", "--format", "json", *T, cwd=tmp_path, env=env)
     report = json.loads(proc.stdout)
     ids = [r["id"] for r in report["tool"]["rules"]]
-    assert "HRDD-ACME-001" in ids and "HRDD-MKT-001" in ids
+    assert "HRDD-ACME-001" in ids
+    assert "HRDD-MKT-001" in ids
     assert [f["rule"] for f in report["results"][0]["findings"]] == ["HRDD-ACME-001"]
     off = json.loads(
         run_installed("check", "--format", "json", "--no-plugins", *T, cwd=tmp_path, env=env).stdout

@@ -19,7 +19,8 @@ SNAPSHOT = ROOT / "hrpolicy" / "data" / "iso_codes.json"
 
 def generator() -> ModuleType:
     spec = importlib.util.spec_from_file_location("gen_iso_codes", ROOT / "scripts" / "gen_iso_codes.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

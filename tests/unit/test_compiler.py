@@ -55,7 +55,8 @@ def compile_error(tmp_path: Path, files: dict[str, str]) -> RuleError:
 
 def assert_at(err: RuleError, tmp_path: Path, file: str, text: str, needle: str) -> None:
     """The error names ``file`` at the line and column where ``needle`` starts in ``text``."""
-    assert err.path is not None and Path(err.path).resolve() == (tmp_path / "rules" / file).resolve()
+    assert err.path is not None
+    assert Path(err.path).resolve() == (tmp_path / "rules" / file).resolve()
     assert (err.line, err.column) == position_of(text, needle), str(err)
     assert str(err).startswith(f"{err.path}:{err.line}:{err.column}: ")
 
@@ -205,7 +206,8 @@ def test_lists_and_unknown_list(tmp_path: Path) -> None:
     )
     text = rule_file(rule("HRDD-TST-001", "when: {x: {in: $lists.lve}}\nmessage: x"), define=define)
     err = compile_error(tmp_path / "c", {"t.yaml": text})
-    assert "unknown list '$lists.lve'" in err.message and "did you mean 'live'" in err.message
+    assert "unknown list '$lists.lve'" in err.message
+    assert "did you mean 'live'" in err.message
 
 
 def counting_plugin(calls: list[Any]) -> object:
@@ -288,7 +290,8 @@ def test_unknown_value(tmp_path: Path) -> None:
         define="values:\n  nop: [1]\n",
     )
     err = compile_error(tmp_path, {"t.yaml": text})
-    assert "unknown value '$values.nope'" in err.message and "did you mean 'nop'" in err.message
+    assert "unknown value '$values.nope'" in err.message
+    assert "did you mean 'nop'" in err.message
 
 
 def test_let_is_lazy_and_computed_once_per_item(tmp_path: Path) -> None:
@@ -611,7 +614,9 @@ def test_manifest_text_is_never_interpreted(tmp_path: Path) -> None:
         "feature %(manifest)s ${{ secrets.TOKEN }}!",
     ]
     for f in found:
-        assert "\n" not in f.message and "\x1b" not in f.message and "\r" not in f.message
+        assert "\n" not in f.message
+        assert "\x1b" not in f.message
+        assert "\r" not in f.message
 
 
 def test_long_manifest_values_are_truncated(tmp_path: Path) -> None:
@@ -619,7 +624,8 @@ def test_long_manifest_values_are_truncated(tmp_path: Path) -> None:
         rule("HRDD-TST-001", "for_each: features\nwhen: {id: {present: true}}\nmessage: '{item.id}'")
     )
     (found,) = Harness(tmp_path, {"t.yaml": pack}).findings(manifest(f"features: [{{id: {'x' * 500}}}]"))
-    assert len(found.message) <= 120 and found.message.endswith("…")
+    assert len(found.message) <= 120
+    assert found.message.endswith("…")
 
 
 def test_redacted_rules_never_show_the_item(tmp_path: Path) -> None:
@@ -711,7 +717,8 @@ def test_duplicate_rule_id_across_files(tmp_path: Path) -> None:
         rule("HRDD-TST-001", "when: {x: {present: true}}\nmessage: y"),
     )
     err = compile_error(tmp_path, {"a.yaml": one, "b.yaml": two})
-    assert "HRDD-TST-001 is already used at" in err.message and "a.yaml:3" in err.message
+    assert "HRDD-TST-001 is already used at" in err.message
+    assert "a.yaml:3" in err.message
     assert_at(err, tmp_path, "b.yaml", two, "HRDD-TST-001")
 
 
@@ -719,7 +726,8 @@ def test_duplicate_define_name_across_kinds_and_files(tmp_path: Path) -> None:
     one = rule_file(define="lists:\n  live: [launched]\n")
     two = rule_file(define="predicates:\n  other: {y: {present: true}}\n  live: {x: {present: true}}\n")
     err = compile_error(tmp_path, {"a.yaml": one, "b.yaml": two})
-    assert "'live' is already defined in" in err.message and "a.yaml:4" in err.message
+    assert "'live' is already defined in" in err.message
+    assert "a.yaml:4" in err.message
     assert_at(err, tmp_path, "b.yaml", two, "{x: {present: true}}")
 
 

@@ -74,7 +74,8 @@ def catalogue(session: Session) -> str:
 
 def cells(row: str) -> list[str]:
     """A GFM table row split on its unescaped pipes (a pipe after a backslash belongs to the cell)."""
-    assert row.startswith("| ") and row.endswith(" |"), row
+    assert row.startswith("| "), row
+    assert row.endswith(" |"), row
     return re.split(r"(?<!\\)\|", row[1:-1])
 
 
@@ -107,19 +108,25 @@ def test_catalogue_table_rows_keep_three_cells(catalogue: str) -> None:
 def test_catalogue_has_no_html_links_images_or_escapes(catalogue: str) -> None:
     assert not CONTROL.search(catalogue)
     text = outside_code(catalogue)
-    assert "<script>" not in text and "<b>" not in text and "<i>" not in text
+    assert "<script>" not in text
+    assert "<b>" not in text
+    assert "<i>" not in text
     assert "&lt;script&gt;" in text  # shown, as text
     assert "&amp;copy;" in text  # an entity in rule text is not decoded
     assert "](javascript:" not in text.replace("\\](", "")  # links neutralised: brackets escaped
-    assert "\\[x\\](javascript:alert(1))" in text and "!\\[img\\](https://e.test/x.png)" in text
-    assert "\\*bold\\*" in text and "\\_em\\_" in text and "\\`code\\`" in text
+    assert "\\[x\\](javascript:alert(1))" in text
+    assert "!\\[img\\](https://e.test/x.png)" in text
+    assert "\\*bold\\*" in text
+    assert "\\_em\\_" in text
+    assert "\\`code\\`" in text
     assert "\n- \\# UNGP &lt;i&gt; 17|18" in catalogue  # a reference cannot open a heading
     assert "\n- 1\\. RDR G4" in catalogue  # ... nor a nested list
 
 
 def test_catalogue_escapes_tags(catalogue: str) -> None:
     tags = next(line for line in catalogue.splitlines() if line.startswith("- Tags: a"))
-    assert "<script>" not in tags and "&lt;script&gt;" in tags
+    assert "<script>" not in tags
+    assert "&lt;script&gt;" in tags
     assert "\\[t\\](javascript:x)" in tags
 
 
@@ -127,7 +134,8 @@ def test_catalogue_shows_patterns_verbatim_in_code_spans(catalogue: str) -> None
     fires = next(line for line in catalogue.splitlines() if "the pattern hostile" in line)
     assert PATTERN in code_spans(fires)
     assert "```" in fires  # the fence is longer than the pattern's longest backtick run (two)
-    assert "\\|" not in fires and "&lt;" not in fires  # no escaping inside the code span
+    assert "\\|" not in fires
+    assert "&lt;" not in fires
     source = next(line for line in catalogue.splitlines() if line.startswith("- Tags: a"))
     assert any(span.endswith("hostile.yaml") for span in code_spans(source))
 

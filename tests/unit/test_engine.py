@@ -74,7 +74,8 @@ def test_fingerprints_are_stable_across_runs(builtin: Harness, tmp_path: Path) -
     path = builtin.write(manifest(MARKETS), slot="stable-runs")
     first = builtin.session.check(path, today=TODAY)
     again = Session(SessionConfig(autoload=False)).check(path, today=TODAY)
-    assert isinstance(first, ManifestResult) and isinstance(again, ManifestResult)
+    assert isinstance(first, ManifestResult)
+    assert isinstance(again, ManifestResult)
     assert [f.fingerprint for f in first.findings] == [f.fingerprint for f in again.findings]
     # ... and across evaluation dates, as long as the finding is the same
     later = Session(SessionConfig(autoload=False)).check(path, today=TODAY + datetime.timedelta(days=3))
@@ -85,7 +86,8 @@ def test_fingerprints_are_stable_across_runs(builtin: Harness, tmp_path: Path) -
 def test_fingerprints_survive_moved_lines_and_reordering(builtin: Harness) -> None:
     original = builtin.check(manifest(MARKETS), slot="moves")
     base = fingerprints(original)
-    assert len(base) == 3 and len(set(base.values())) == 3  # different items, different fingerprints
+    assert len(base) == 3
+    assert len(set(base.values())) == 3
 
     padded = manifest("# a comment\n\n\n# another\nx-note: moved\n" + MARKETS)
     moved = builtin.check(padded, slot="moves")

@@ -162,7 +162,8 @@ def test_central_waivers_in_error_are_not_applied(tmp_path: Path) -> None:
         ),
     }
     h = Harness(tmp_path, files)
-    assert h.session.central_errors and "cannot be waived" in h.session.central_errors[0].message
+    assert h.session.central_errors
+    assert "cannot be waived" in h.session.central_errors[0].message
     assert all(not f.waived for f in h.findings(manifest(TWO_MARKETS)))
 
 
@@ -187,7 +188,8 @@ def test_text_output_never_carries_manifest_control_characters(tmp_path: Path) -
     assert "forged" in proc.stdout  # the text is there, made harmless
     for line in (proc.stdout + proc.stderr).splitlines():
         assert not line.lstrip().startswith("::"), line
-    assert "\x1b" not in proc.stdout and "\u202e" not in proc.stdout
+    assert "\x1b" not in proc.stdout
+    assert "\u202e" not in proc.stdout
 
 
 def test_rule_errors_are_one_line_even_for_keys_with_newlines(tmp_path: Path) -> None:
@@ -199,7 +201,8 @@ def test_base_refs_that_look_like_options_are_refused(tmp_path: Path) -> None:
     (tmp_path / "hrpolicy.yaml").write_text(manifest(), encoding="utf-8")
     proc = run_cli("check", "--today", "2026-11-28", "--base=--output=/tmp/x", cwd=tmp_path)
     assert proc.returncode == 2
-    assert "is not a git ref" in proc.stderr and "Traceback" not in proc.stderr
+    assert "is not a git ref" in proc.stderr
+    assert "Traceback" not in proc.stderr
 
 
 def test_a_closed_pipe_keeps_the_verdict(tmp_path: Path) -> None:
@@ -218,7 +221,8 @@ def test_a_closed_pipe_keeps_the_verdict(tmp_path: Path) -> None:
         check=False,
     )
     assert proc.stdout.strip() == "1", proc.stderr
-    assert "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "Exception ignored" not in proc.stderr
 
 
 def test_reports_get_ordinary_permissions(tmp_path: Path) -> None:
@@ -300,7 +304,8 @@ def test_a_cut_form_of_a_redacted_text_is_scrubbed_from_other_rules_messages(tmp
         manifest(f"assessments: [{{id: '{secret}', type: hria, date: 2026-01-01, status: draft}}]")
     )
     other = next(f for f in found if f.rule == "HRDD-TST-002")
-    assert "jane.doe" not in other.message and "[redacted]" in other.message
+    assert "jane.doe" not in other.message
+    assert "[redacted]" in other.message
 
 
 def test_findings_on_different_keys_of_one_mapping_have_different_fingerprints(tmp_path: Path) -> None:
@@ -314,7 +319,8 @@ def test_findings_on_different_keys_of_one_mapping_have_different_fingerprints(t
         " x-notes: {a@b.org: 1, c@d.org: 2, e@f.org: 3}}]"
     )
     found = h.findings(manifest(body))
-    assert len(found) == 3 and len({f.fingerprint for f in found}) == 3
+    assert len(found) == 3
+    assert len({f.fingerprint for f in found}) == 3
     assert all(f.location.pointer == "/assessments/0/x-notes" for f in found)
 
 

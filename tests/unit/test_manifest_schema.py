@@ -220,7 +220,8 @@ def test_every_property_has_a_description(schema: dict[str, Any]) -> None:
 def test_evidence_and_approver_descriptions_say_what_belongs_there(schema: dict[str, Any]) -> None:
     assessment = schema["properties"]["assessments"]["items"]["properties"]
     evidence = assessment["evidence"]["description"]
-    assert "opaque reference" in evidence.lower() and "vault://" in evidence
+    assert "opaque reference" in evidence.lower()
+    assert "vault://" in evidence
     assert "never" in schema["$defs"]["nullableReference"]["description"].lower()
     for described in (schema["$defs"]["approver"], schema["$defs"]["approver"]["properties"]["role"]):
         assert "never a person's name" in described["description"]

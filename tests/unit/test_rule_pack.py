@@ -14,7 +14,8 @@ import pytest
 
 from hrpolicy.authoring import ruletests
 from hrpolicy.evaluate.session import Session, SessionConfig
-from hrpolicy.load.yaml import Document, load_file
+from hrpolicy.load.document import Document
+from hrpolicy.load.yaml import load_file
 from hrpolicy.model import CaseResult, ErrorRecord, ManifestResult, TestRun
 
 PACK = Path(__file__).resolve().parents[2] / "rules"

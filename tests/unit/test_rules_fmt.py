@@ -227,7 +227,8 @@ def test_long_folded_paragraph_is_refilled_within_the_width_and_short_ones_keep_
     result = fmt(source)
     lines = result.splitlines()
     assert max(len(line) for line in lines) <= rules_fmt.WIDTH
-    assert "    short line" in lines and "    kept as written" in lines
+    assert "    short line" in lines
+    assert "    kept as written" in lines
     assert same_data(source, result)
     assert fmt(result) == result
 
@@ -302,8 +303,10 @@ def test_the_result_is_verified_before_anything_is_written(
     with pytest.raises(RuleError, match=message):
         rules_fmt.Formatter().format(before, "t.yaml")
     code, out, err = run(path)
-    assert code == 2 and path.read_bytes() == before
-    assert err.startswith(f"{path}:") and "file left unchanged" in err
+    assert code == 2
+    assert path.read_bytes() == before
+    assert err.startswith(f"{path}:")
+    assert "file left unchanged" in err
     assert out == "0 files reformatted, 0 unchanged, 1 failed\n"
 
 
@@ -376,7 +379,8 @@ def test_check_reports_without_writing(tmp_path: Path) -> None:
     os.utime(messy, ns=(past, past))
     code, out, err = run(messy, clean, check=True)
     assert (code, out, err) == (1, f"would reformat {messy}\n", "")
-    assert messy.read_text() == "a:\n    - 'x'\n" and messy.stat().st_mtime_ns == past
+    assert messy.read_text() == "a:\n    - 'x'\n"
+    assert messy.stat().st_mtime_ns == past
     assert run(clean, check=True) == (0, "", "")
 
 
@@ -404,7 +408,8 @@ def test_a_symlink_stays_a_symlink(tmp_path: Path) -> None:
     link = tmp_path / "link.yaml"
     link.symlink_to(target)
     assert run(link)[0] == 0
-    assert link.is_symlink() and target.read_text() == "a: x\n"
+    assert link.is_symlink()
+    assert target.read_text() == "a: x\n"
 
 
 def test_directories_mean_their_rule_files_and_tests(tmp_path: Path) -> None:
@@ -435,7 +440,8 @@ def test_a_file_that_does_not_parse_is_reported_and_the_others_still_run(tmp_pat
     code, out, err = run(bad, messy)
     assert code == 2
     assert out == f"reformatted {messy}\n1 file reformatted, 0 unchanged, 1 failed\n"
-    assert err.count("\n") == 1 and bad.read_text() == "a: 1\n  b: 2\n"
+    assert err.count("\n") == 1
+    assert bad.read_text() == "a: 1\n  b: 2\n"
 
 
 def test_the_console_command(tmp_path: Path) -> None:
@@ -446,7 +452,8 @@ def test_the_console_command(tmp_path: Path) -> None:
     done = subprocess.run([*command, str(messy)], capture_output=True, text=True)
     assert (done.returncode, done.stdout) == (0, f"reformatted {messy}\n1 file reformatted, 0 unchanged\n")
     nothing = subprocess.run(command, capture_output=True, text=True)
-    assert nothing.returncode == 2 and "name rule files or directories to format" in nothing.stderr
+    assert nothing.returncode == 2
+    assert "name rule files or directories to format" in nothing.stderr
 
 
 def test_the_command_loads_nothing_until_it_runs() -> None:
@@ -466,7 +473,8 @@ def test_the_command_loads_nothing_until_it_runs() -> None:
 
 
 def test_the_shipped_pack_is_found() -> None:
-    assert [p for p in SHIPPED if p.parent == PACK] and [p for p in SHIPPED if p.parent.name == "tests"]
+    assert [p for p in SHIPPED if p.parent == PACK]
+    assert [p for p in SHIPPED if p.parent.name == "tests"]
 
 
 @pytest.mark.parametrize("source", SHIPPED, ids=[str(p.relative_to(PACK)) for p in SHIPPED])
@@ -491,7 +499,8 @@ def test_a_yaml_1_1_directive_is_refused_with_a_clear_message(tmp_path: Path) ->
     path.write_text("%YAML 1.1\n---\nlanguage_version: 1\n", encoding="utf-8")
     out, err = io.StringIO(), io.StringIO()
     assert rules_fmt.run([str(path)], check=False, stdout=out, stderr=err) == 2
-    assert "declares %YAML 1.1" in err.getvalue() and "formatter bug" not in err.getvalue()
+    assert "declares %YAML 1.1" in err.getvalue()
+    assert "formatter bug" not in err.getvalue()
 
 
 def test_quoted_keys_that_would_read_as_other_types_keep_their_quotes(tmp_path: Path) -> None:

@@ -323,7 +323,8 @@ def test_a_broken_manifest_file_is_reported_at_its_own_position(pack: Path) -> N
     code, out = run_tests(pack)
     assert code == 1
     errors = [line for line in out.splitlines() if line.startswith("rules/tests/broken.yml:3:")]
-    assert len(errors) == 1 and "case 'case 0': manifest_file: " in errors[0], out
+    assert len(errors) == 1, out
+    assert "case 'case 0': manifest_file: " in errors[0], out
 
 
 @pytest.mark.parametrize("how", ["absolute", "dotdot", "symlink"])
@@ -342,7 +343,8 @@ def test_manifest_file_outside_the_rules_directory_is_refused_unread(
     assert "SECRET" not in out
     expected = "must be relative to the test file" if how == "absolute" else "is outside the rules directory"
     errors = [line for line in out.splitlines() if line.startswith(error_at(text, target))]
-    assert len(errors) == 1 and expected in errors[0], out
+    assert len(errors) == 1, out
+    assert expected in errors[0], out
 
 
 # ------------------------------------------------------------------------------------------------ reports
@@ -362,13 +364,15 @@ def test_junit_is_well_formed_with_control_characters_in_names(pack: Path, tmp_p
     names = [c.get("name", "") for c in root.iter("testcase")]
     assert "bad?name?[31m [pass]" in names
     assert any("unknown rule id HRDD?" in (e.get("message") or "") for e in root.iter("error"))
-    assert b"\x01" not in raw and b"\x02" not in raw
+    assert b"\x01" not in raw
+    assert b"\x02" not in raw
     # the text report shows the same names on one line, without the terminal escape
     fail = [line for line in out.splitlines() if "FAIL" in line]
     assert fail == [
         "rules/tests/bad.yaml:2: FAIL HRDD-TST-001 bad?name?[31m: expected no finding, got 1: /markets/0 high"
     ]
-    assert "\x1b" not in out and "\x02" not in out
+    assert "\x1b" not in out
+    assert "\x02" not in out
     cases = [r["case"] for r in json.loads((tmp_path / "out.json").read_text())["results"]]
     assert "bad\x01name\x1b[31m" in cases
 

@@ -107,8 +107,11 @@ def test_waiver_for_the_whole_rule(tmp_path: Path) -> None:
     # reported, never dropped: both findings are there, marked waived, with the waiver's details
     assert [(country(f), f["waived"]) for f in found] == [("VN", True), ("TR", True)]
     w = found[0]["waiver"]
-    assert w["status"] == "active" and w["reason"].startswith("Launch review") and w["ticket"] == "BHR-1"
-    assert w["approver"] == {"role": "general_counsel"} and w["expires"] == "2027-06-30"
+    assert w["status"] == "active"
+    assert w["reason"].startswith("Launch review")
+    assert w["ticket"] == "BHR-1"
+    assert w["approver"] == {"role": "general_counsel"}
+    assert w["expires"] == "2027-06-30"
     assert w["source"].endswith(f"hrpolicy.yaml:{line_of(text, 'rule: HRDD-MKT-001')}")
     assert found[0]["severity"] == "critical"  # severity is kept
     assert report["summary"]["waived"] == 2
@@ -232,7 +235,8 @@ def test_waivers_expiring_within_30_days_give_a_notice(tmp_path: Path, expires: 
     notices = [f for f in findings(report, notices=True) if f["severity"] == "notice"]
     if notice:
         (n,) = notices
-        assert n["rule"] == "HRDD-MKT-001" and f"expires on {expires}" in n["message"]
+        assert n["rule"] == "HRDD-MKT-001"
+        assert f"expires on {expires}" in n["message"]
         assert n["location"]["line"] == line_of(text, "rule: HRDD-MKT-001")
         assert n["location"]["pointer"] == "/waivers/0"
     else:
@@ -269,9 +273,11 @@ def test_malformed_waivers_are_errors_with_file_and_line(tmp_path: Path, entry: 
     code, report, err = run(tmp_path, text)
     assert code == 2
     lines = err.splitlines()
-    assert lines and all(line.startswith(str(tmp_path / "hrpolicy.yaml") + ":") for line in lines)
+    assert lines
+    assert all(line.startswith(str(tmp_path / "hrpolicy.yaml") + ":") for line in lines)
     assert int(lines[0].split(":")[1]) == line_of(text, needle)
-    assert report["errors"] and report["errors"][0]["line"] == line_of(text, needle)
+    assert report["errors"]
+    assert report["errors"][0]["line"] == line_of(text, needle)
     assert report["results"] == []
 
 
@@ -297,7 +303,8 @@ def test_non_waivable_rule(tmp_path: Path) -> None:
     rules = write_pack(tmp_path / "rules", {"t.yaml": pack})
     text = manifest(MARKETS + "waivers:\n" + waiver("HRDD-TST-001"))
     code, report, err = run(tmp_path, text, rules=[rules])
-    assert code == 2 and report["results"] == []
+    assert code == 2
+    assert report["results"] == []
     assert "HRDD-TST-001 cannot be waived" in err
     assert err.startswith(f"{tmp_path / 'hrpolicy.yaml'}:{line_of(text, 'rule: HRDD-TST-001')}:")
 
