@@ -14,8 +14,15 @@ from hrpolicy.outputs import parse_outputs, write_outputs
 from hrpolicy.pluginmanager import Plugins, get_plugin_manager
 
 
-def run(dirs: Sequence[str], *, formats: Sequence[str], autoload: bool, stdout: IO[str]) -> int:
-    manager = Plugins(get_plugin_manager(autoload=autoload))
+def run(
+    dirs: Sequence[str],
+    *,
+    formats: Sequence[str],
+    autoload: bool,
+    stdout: IO[str],
+    plugins: Sequence[object] = (),
+) -> int:
+    manager = Plugins(get_plugin_manager(autoload=autoload, plugins=plugins))
     outputs = parse_outputs(formats, manager.output_formats(), "rules-lint")
     result = api.lint_rules(dirs, manager=manager)
     write_outputs(outputs, result, OutputOptions(), stdout)

@@ -16,9 +16,15 @@ from hrpolicy.outputs import parse_outputs, write_outputs
 
 
 def run(
-    dirs: Sequence[str], *, formats: Sequence[str], autoload: bool, stdout: IO[str], today: datetime.date
+    dirs: Sequence[str],
+    *,
+    formats: Sequence[str],
+    autoload: bool,
+    stdout: IO[str],
+    today: datetime.date,
+    plugins: Sequence[object] = (),
 ) -> int:
-    session = api.open_session(dirs, autoload=autoload)
+    session = api.open_session(dirs, autoload=autoload, plugins=plugins)
     outputs = parse_outputs(formats, session.plugins.output_formats(), "rules-test")
     # Cases and files without `today:` are evaluated on this date; give one so results never drift.
     result = api.test_rules(today=today, session=session)

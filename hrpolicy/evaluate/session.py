@@ -14,7 +14,6 @@ from typing import Any, NamedTuple
 from hrpolicy.errors import HrpolicyError, ManifestError, UsageError
 from hrpolicy.evaluate.countries import CountryTable, merge_data
 from hrpolicy.evaluate.engine import evaluate
-from hrpolicy.evaluate.gitbase import base_data
 from hrpolicy.evaluate.waivers import (
     Waiver,
     apply_waivers,
@@ -120,6 +119,8 @@ class Session:
         if base is None:
             base = doc.data
             if base_ref is not None and path is not None:
+                from hrpolicy.evaluate.gitbase import base_data  # runs git: only with --base
+
                 try:
                     base = base_data(path, base_ref, self.loader(path), validate_manifest)
                 except HrpolicyError as exc:

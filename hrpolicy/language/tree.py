@@ -10,64 +10,97 @@ See docs/rule-language.md for the language itself.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
 from hrpolicy.language.functions import FUNCTIONS
+
+
+class TreeNode:
+    """Base of the nodes: slotted classes (cheaper to define than NamedTuples on every cold start)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        names: tuple[str, ...] = type(self).__slots__
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in names)
+        return f"{type(self).__name__}({fields})"
+
 
 # ------------------------------------------------------------------------------------------------ values
 
 
-class Literal(NamedTuple):
+class Literal(TreeNode):
     """A value written in the rule. ``explicit``: written as ``{literal: X}`` (X is not interpreted)."""
 
-    ptr: str
-    value: Any
-    explicit: bool = False
+    __slots__ = ("explicit", "ptr", "value")
+
+    def __init__(self, ptr: str, value: Any, explicit: bool = False) -> None:
+        self.ptr = ptr
+        self.value = value
+        self.explicit = explicit
 
 
-class Ref(NamedTuple):
+class Ref(TreeNode):
     """``$head.part.part``: a built-in name, a definition (``$lists.x``), a ``let`` or an ``as`` name."""
 
-    ptr: str
-    head: str
-    parts: tuple[str, ...]
-    text: str
+    __slots__ = ("head", "parts", "ptr", "text")
+
+    def __init__(self, ptr: str, head: str, parts: tuple[str, ...], text: str) -> None:
+        self.ptr = ptr
+        self.head = head
+        self.parts = parts
+        self.text = text
 
 
-class Path(NamedTuple):
+class Path(TreeNode):
     """A dotted path relative to the current element (a condition key such as ``scope.markets``)."""
 
-    ptr: str
-    parts: tuple[str, ...]
-    text: str
+    __slots__ = ("parts", "ptr", "text")
+
+    def __init__(self, ptr: str, parts: tuple[str, ...], text: str) -> None:
+        self.ptr = ptr
+        self.parts = parts
+        self.text = text
 
 
-class RootPath(NamedTuple):
+class RootPath(TreeNode):
     """A dotted path from the manifest root: the source of ``for_each``, ``in:`` and ``from:``."""
 
-    ptr: str
-    parts: tuple[str, ...]
-    text: str
+    __slots__ = ("parts", "ptr", "text")
+
+    def __init__(self, ptr: str, parts: tuple[str, ...], text: str) -> None:
+        self.ptr = ptr
+        self.parts = parts
+        self.text = text
 
 
-class ListValue(NamedTuple):
-    ptr: str
-    items: tuple[Value, ...]
+class ListValue(TreeNode):
+    __slots__ = ("items", "ptr")
+
+    def __init__(self, ptr: str, items: tuple[Value, ...]) -> None:
+        self.ptr = ptr
+        self.items = items
 
 
-class Name(NamedTuple):
+class Name(TreeNode):
     """A name a rule binds (``as:``, ``let``), checked by the compiler against what is already in scope."""
 
-    ptr: str
-    value: Any
+    __slots__ = ("ptr", "value")
+
+    def __init__(self, ptr: str, value: Any) -> None:
+        self.ptr = ptr
+        self.value = value
 
 
-class Call(NamedTuple):
+class Call(TreeNode):
     """A value function (``{collect: ..., from: ...}``); ``args`` by key, per its slots in FUNCTIONS."""
 
-    ptr: str
-    fn: str
-    args: Mapping[str, Node]
+    __slots__ = ("args", "fn", "ptr")
+
+    def __init__(self, ptr: str, fn: str, args: Mapping[str, Node]) -> None:
+        self.ptr = ptr
+        self.fn = fn
+        self.args = args
 
 
 Value = Literal | Ref | ListValue | Call
@@ -76,59 +109,85 @@ Source = RootPath | Value
 # -------------------------------------------------------------------------------------------- conditions
 
 
-class All(NamedTuple):
+class All(TreeNode):
     """The entries of one condition mapping: every one holds."""
 
-    ptr: str
-    items: tuple[Condition, ...]
+    __slots__ = ("items", "ptr")
+
+    def __init__(self, ptr: str, items: tuple[Condition, ...]) -> None:
+        self.ptr = ptr
+        self.items = items
 
 
-class AllOf(NamedTuple):
+class AllOf(TreeNode):
     """``all_of: [conditions]``: every one holds."""
 
-    ptr: str
-    items: tuple[Condition, ...]
+    __slots__ = ("items", "ptr")
+
+    def __init__(self, ptr: str, items: tuple[Condition, ...]) -> None:
+        self.ptr = ptr
+        self.items = items
 
 
-class AnyOf(NamedTuple):
-    ptr: str
-    items: tuple[Condition, ...]
+class AnyOf(TreeNode):
+    __slots__ = ("items", "ptr")
+
+    def __init__(self, ptr: str, items: tuple[Condition, ...]) -> None:
+        self.ptr = ptr
+        self.items = items
 
 
-class Not(NamedTuple):
-    ptr: str
-    item: Condition
+class Not(TreeNode):
+    __slots__ = ("item", "ptr")
+
+    def __init__(self, ptr: str, item: Condition) -> None:
+        self.ptr = ptr
+        self.item = item
 
 
-class Quantifier(NamedTuple):
+class Quantifier(TreeNode):
     """``any`` / ``all`` / ``none`` over a source, with an optional ``as`` name and ``where`` condition."""
 
-    ptr: str
-    kind: str
-    source: Source
-    name: Name | None
-    where: Condition | None
+    __slots__ = ("kind", "name", "ptr", "source", "where")
+
+    def __init__(
+        self, ptr: str, kind: str, source: Source, name: Name | None, where: Condition | None
+    ) -> None:
+        self.ptr = ptr
+        self.kind = kind
+        self.source = source
+        self.name = name
+        self.where = where
 
 
-class Use(NamedTuple):
+class Use(TreeNode):
     """``use: NAME`` or ``use: [NAMES]``: named predicates from ``define.predicates``."""
 
-    ptr: str
-    names: tuple[Name, ...]
+    __slots__ = ("names", "ptr")
+
+    def __init__(self, ptr: str, names: tuple[Name, ...]) -> None:
+        self.ptr = ptr
+        self.names = names
 
 
-class OpTest(NamedTuple):
-    ptr: str
-    op: str
-    arg: Value
+class OpTest(TreeNode):
+    __slots__ = ("arg", "op", "ptr")
+
+    def __init__(self, ptr: str, op: str, arg: Value) -> None:
+        self.ptr = ptr
+        self.op = op
+        self.arg = arg
 
 
-class Test(NamedTuple):
+class Test(TreeNode):
     """``SUBJECT: {OPERATOR: ARGUMENT, ...}``: every operator holds for the subject's value."""
 
-    ptr: str
-    subject: Path | Ref
-    ops: tuple[OpTest, ...]
+    __slots__ = ("ops", "ptr", "subject")
+
+    def __init__(self, ptr: str, subject: Path | Ref, ops: tuple[OpTest, ...]) -> None:
+        self.ptr = ptr
+        self.subject = subject
+        self.ops = ops
 
 
 Condition = All | AllOf | AnyOf | Not | Quantifier | Use | Test
@@ -136,59 +195,94 @@ Condition = All | AllOf | AnyOf | Not | Quantifier | Use | Test
 # ----------------------------------------------------------------------------------------- rule bodies
 
 
-class Template(NamedTuple):
+class Template(TreeNode):
     """A message: literal text and ``{field}`` references, in order."""
 
-    ptr: str
-    pieces: tuple[str | Ref, ...]
-    text: str
+    __slots__ = ("pieces", "ptr", "text")
+
+    def __init__(self, ptr: str, pieces: tuple[str | Ref, ...], text: str) -> None:
+        self.ptr = ptr
+        self.pieces = pieces
+        self.text = text
 
 
-class StringsUnder(NamedTuple):
-    ptr: str
-    keys: tuple[Name, ...]
+class StringsUnder(TreeNode):
+    __slots__ = ("keys", "ptr")
+
+    def __init__(self, ptr: str, keys: tuple[Name, ...]) -> None:
+        self.ptr = ptr
+        self.keys = keys
 
 
-class At(NamedTuple):
-    ptr: str
-    parts: tuple[str, ...]
-    text: str
+class At(TreeNode):
+    __slots__ = ("parts", "ptr", "text")
+
+    def __init__(self, ptr: str, parts: tuple[str, ...], text: str) -> None:
+        self.ptr = ptr
+        self.parts = parts
+        self.text = text
 
 
-class Let(NamedTuple):
-    name: Name
-    value: Value
+class Let(TreeNode):
+    __slots__ = ("name", "value")
+
+    def __init__(self, name: Name, value: Value) -> None:
+        self.name = name
+        self.value = value
 
 
-class Notice(NamedTuple):
-    when: Condition
-    message: Template
+class Notice(TreeNode):
+    __slots__ = ("message", "when")
+
+    def __init__(self, when: Condition, message: Template) -> None:
+        self.when = when
+        self.message = message
 
 
-class Body(NamedTuple):
+class Body(TreeNode):
     """One body of a rule: what it iterates over, when an item is in scope, what clears it, what it says."""
 
-    ptr: str
-    for_each: Source | StringsUnder | None
-    country: Value | None
-    lets: tuple[Let, ...]
-    when: Condition | None
-    require: Condition | None
-    at: tuple[At, ...]
-    message: Template
-    notice: Notice | None
+    __slots__ = ("at", "country", "for_each", "lets", "message", "notice", "ptr", "require", "when")
+
+    def __init__(
+        self,
+        ptr: str,
+        for_each: Source | StringsUnder | None,
+        country: Value | None,
+        lets: tuple[Let, ...],
+        when: Condition | None,
+        require: Condition | None,
+        at: tuple[At, ...],
+        message: Template,
+        notice: Notice | None,
+    ) -> None:
+        self.ptr = ptr
+        self.for_each = for_each
+        self.country = country
+        self.lets = lets
+        self.when = when
+        self.require = require
+        self.at = at
+        self.message = message
+        self.notice = notice
 
 
-class Escalation(NamedTuple):
-    ptr: str
-    when: Condition
-    severity: Any
+class Escalation(TreeNode):
+    __slots__ = ("ptr", "severity", "when")
+
+    def __init__(self, ptr: str, when: Condition, severity: Any) -> None:
+        self.ptr = ptr
+        self.when = when
+        self.severity = severity
 
 
-class Rule(NamedTuple):
-    ptr: str
-    bodies: tuple[Body, ...]
-    escalate: tuple[Escalation, ...]
+class Rule(TreeNode):
+    __slots__ = ("bodies", "escalate", "ptr")
+
+    def __init__(self, ptr: str, bodies: tuple[Body, ...], escalate: tuple[Escalation, ...]) -> None:
+        self.ptr = ptr
+        self.bodies = bodies
+        self.escalate = escalate
 
 
 Node = Value | RootPath | Path | Name | Condition | Template | OpTest | StringsUnder

@@ -25,6 +25,7 @@ from helpers import (
     position_of,
     rule,
     rule_file,
+    run_installed,
     write_pack,
 )
 from helpers import run_cli as _run_cli
@@ -72,7 +73,7 @@ def test_readme_demo(tmp_path: Path) -> None:
     target.mkdir(parents=True)
     shutil.copy(EXAMPLE, target / "hrpolicy.yaml")
     text = EXAMPLE.read_text("utf-8")
-    proc = hp("check", "examples/acme-chat/hrpolicy.yaml", *T, cwd=tmp_path)
+    proc = run_installed("check", "examples/acme-chat/hrpolicy.yaml", *T, cwd=tmp_path)
     assert proc.returncode == 1
     line, col = position_of(text, "{country: TR")
     expected = f"examples/acme-chat/hrpolicy.yaml:{line}:{col} critical HRDD-MKT-001 TR (Turkey, high risk)"
@@ -832,7 +833,20 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(REPO, src, ignore=ignore)
     out = tmp / "dist"
     proc = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), str(src)],
+        # The test environment has the build backend (setuptools, from the test extras): no isolated
+        # build environment to install first.
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(out),
+            str(src),
+        ],
         capture_output=True,
         text=True,
         check=False,

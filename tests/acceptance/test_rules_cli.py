@@ -23,8 +23,11 @@ def copy_pack(tmp_path: Path) -> Path:
 
 
 def test_rules_test_passes_on_the_shipped_pack(tmp_path: Path) -> None:
-    proc = run_cli("rules", "test", str(PACK), cwd=tmp_path)
+    """The one run of the policy team's command over the shipped pack: every case holds, every rule is
+    tested both ways, and the strict test-file format accepts every shipped file."""
+    proc = run_cli("rules", "test", str(PACK), "--no-plugins", cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stderr == ""
     rules = len(
         json.loads(run_cli("check", "--format", "json", *T, str(REPO / "examples"), cwd=tmp_path).stdout)[
             "tool"
@@ -230,8 +233,3 @@ def test_check_lists_the_29_rules_of_spec_section_5(tmp_path: Path) -> None:
     ids = [r["id"] for r in json.loads(proc.stdout)["tool"]["rules"]]
     assert len(SPEC_RULE_IDS) == 29
     assert sorted(ids) == sorted(SPEC_RULE_IDS)
-
-
-def test_the_shipped_pack_is_formatted(tmp_path: Path) -> None:
-    proc = run_cli("rules", "fmt", "--check", str(PACK), cwd=tmp_path)
-    assert proc.returncode == 0, proc.stdout + proc.stderr

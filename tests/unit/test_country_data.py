@@ -46,7 +46,7 @@ def is_country_code(value: object) -> bool:
 
 @pytest.fixture(scope="module")
 def schema() -> dict[str, Any]:
-    return json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    return dict(json.loads(SCHEMA_FILE.read_text(encoding="utf-8")))
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +58,7 @@ def validator(schema: dict[str, Any]) -> jsonschema.Draft202012Validator:
 
 @pytest.fixture(scope="module")
 def data() -> dict[str, Any]:
-    return load_yaml(DATA_FILE.read_text(encoding="utf-8"))
+    return dict(load_yaml(DATA_FILE.read_text(encoding="utf-8")))
 
 
 @pytest.fixture(scope="module")

@@ -277,7 +277,9 @@ def test_example_is_the_documented_scenario(example: dict[str, Any]) -> None:
 def test_starter_is_valid(validator: Draft202012Validator) -> None:
     starter = load_yaml(STARTER_PATH)
     assert errors_of(validator, starter) == []
-    top_level = set(validator.schema["properties"])
+    schema = validator.schema
+    assert isinstance(schema, dict)
+    top_level = set(schema["properties"])
     assert set(starter) == top_level, "the starter should show every section"
 
 

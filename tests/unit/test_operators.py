@@ -252,7 +252,7 @@ def test_date_operators_use_the_context_date_not_the_clock() -> None:
 def test_day_and_month_operators_reject_bad_literal_arguments(name: str, arg: Any) -> None:
     unit = "months" if name.endswith("months") else "days"
     with pytest.raises(ValueError, match=f"whole number of {unit}"):
-        OPS[name].prepare(arg)  # type: ignore[misc]
+        OPS[name].prepare(arg)
 
 
 LENGTHS = ["length_eq", "length_gt", "length_gte", "length_lt", "length_lte"]
@@ -263,7 +263,7 @@ LENGTHS = ["length_eq", "length_gt", "length_gte", "length_lt", "length_lte"]
 def test_length_operators_reject_bad_literal_arguments(name: str, arg: Any) -> None:
     # `length_gte: "1"` would otherwise be a rule that silently never fires.
     with pytest.raises(ValueError, match="whole number of elements"):
-        OPS[name].prepare(arg)  # type: ignore[misc]
+        OPS[name].prepare(arg)
 
 
 @pytest.mark.parametrize("name", LENGTHS)
@@ -285,26 +285,26 @@ def test_date_operators_are_false_for_a_bad_runtime_argument(name: str) -> None:
 @pytest.mark.parametrize("arg", ["yes", 1, None])
 def test_presence_operators_take_only_booleans(name: str, arg: Any) -> None:
     with pytest.raises(ValueError, match="true or false"):
-        OPS[name].prepare(arg)  # type: ignore[misc]
+        OPS[name].prepare(arg)
 
 
 @pytest.mark.parametrize("pattern", [r"(a)\1", r"(?=a)b", r"(?<=a)b", "(unclosed"])
 def test_patterns_re2_rejects_fail_in_prepare(pattern: str, capfd: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(ValueError, match="RE2 rejects") as info:
-        OPS["matches"].prepare(pattern)  # type: ignore[misc]
+        OPS["matches"].prepare(pattern)
     message = str(info.value)
     assert "\n" not in message
     assert ": b'" not in message
     assert ': b"' not in message
     with pytest.raises(ValueError, match="RE2 rejects"):
-        OPS["matches_any"].prepare(["ok", pattern])  # type: ignore[misc]
+        OPS["matches_any"].prepare(["ok", pattern])
     # The RE2 library must not log its own complaint to stderr: the user gets one line, from us.
     assert capfd.readouterr().err == ""
 
 
 def test_matches_takes_only_text_patterns() -> None:
     with pytest.raises(ValueError, match="takes a regular expression string"):
-        OPS["matches"].prepare(5)  # type: ignore[misc]
+        OPS["matches"].prepare(5)
 
 
 def test_regex_is_linear_time() -> None:
@@ -317,6 +317,6 @@ def test_regex_is_linear_time() -> None:
 
 
 def test_prepared_sets_are_reused_not_rebuilt() -> None:
-    prepared = OPS["in"].prepare(["a", "b"])  # type: ignore[misc]
+    prepared = OPS["in"].prepare(["a", "b"])
     assert isinstance(prepared, frozenset)
     assert OPS["in"].test("a", prepared, Ctx()) is True

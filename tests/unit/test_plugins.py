@@ -9,6 +9,7 @@ import inspect
 import io
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -223,7 +224,7 @@ def add_dist_info(root: Path) -> None:
 
 
 @pytest.fixture
-def plugin_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def plugin_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A directory on sys.path for fake distributions, and a private entry-point cache."""
     root = tmp_path / "site"
     root.mkdir()

@@ -32,7 +32,7 @@ def check(schema: Any, instance: Any) -> list[tuple[str, str]]:
 
 # --- per keyword ------------------------------------------------------------------------------------
 
-KEYWORD_CASES: list[tuple[dict[str, Any], Any, list[tuple[str, str]]]] = [
+KEYWORD_CASES: list[tuple[dict[str, Any] | bool, Any, list[tuple[str, str]]]] = [
     ({"type": "string"}, "a", []),
     ({"type": "string"}, 1, [("$", "1 is not of type 'string'")]),
     ({"type": ["string", "null"]}, None, []),
