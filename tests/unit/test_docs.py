@@ -43,3 +43,22 @@ def test_readme_has_exactly_two_setup_commands() -> None:
 def test_ci_runs_the_readme_test_command() -> None:
     ci = (ROOT / ".ci" / "run").read_text("utf-8")
     assert setup_commands()[1] in ci.splitlines()
+
+
+def test_the_module_map_lists_every_module() -> None:
+    readme = (ROOT / "README.md").read_text("utf-8")
+    section = readme.split("### Module map", 1)[1].split("\n## ", 1)[0]
+    rows = [line.split("|")[1] for line in section.splitlines() if line.startswith("| `")]
+    modules = [p.relative_to(ROOT / "hrpolicy") for p in (ROOT / "hrpolicy").rglob("*.py")]
+    modules += [Path("plugins") / p.name for p in (ROOT / "plugins").glob("*.py")]
+    for module in modules:
+        if module.name == "__init__.py":
+            continue
+        folder = module.parent.as_posix()
+        listed = [
+            row
+            for row in rows
+            if f"`{module.name}`" in row or f"/{module.name}`" in row
+            if folder == "." or row.strip().startswith(f"`{folder}/")
+        ]
+        assert listed, f"{module} is missing from the README's module map"
