@@ -7,6 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from hrpolicy.evaluate.session import Session, SessionConfig
+
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
@@ -23,3 +25,10 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     yield
     os.environ.clear()
     os.environ.update(saved)
+
+
+@pytest.fixture(scope="session")
+def builtin_session(_isolated_environment: None) -> Session:
+    """A session over the built-in pack without third-party plugins, built once for the whole run: the
+    evaluation date is given per call, so every test can share it."""
+    return Session(SessionConfig(autoload=False))

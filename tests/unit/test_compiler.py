@@ -14,6 +14,7 @@ from hrpolicy.plugins.operators import OPERATORS
 
 import hrpolicy
 from hrpolicy.errors import RuleError
+from hrpolicy.evaluate.session import Session
 from hrpolicy.language.pack import load_pack
 from hrpolicy.model import Operator
 
@@ -775,11 +776,10 @@ def test_schema_problems_in_rule_files_name_file_and_line(tmp_path: Path) -> Non
 
 
 def test_no_expression_is_compiled_while_manifests_are_evaluated(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, builtin_session: Session
 ) -> None:
     import re2
 
-    from hrpolicy.evaluate.session import Session, SessionConfig
     from hrpolicy.language import compiler
     from hrpolicy.language import pack as rules
 
@@ -797,7 +797,7 @@ def test_no_expression_is_compiled_while_manifests_are_evaluated(
         define="lists:\n  live: [planned, beta, launched]\n",
     )
     write_pack(tmp_path / "custom", {"t.yaml": custom})
-    builtin = Session(SessionConfig(autoload=False))
+    builtin = builtin_session
     mine = Harness(tmp_path, rule_dirs=[tmp_path / "custom"])
     texts = [
         manifest(BODY.replace("VN", code), product=f"p{i}")

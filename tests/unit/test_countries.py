@@ -14,12 +14,12 @@ import hrpolicy
 from hrpolicy.commands import check
 from hrpolicy.errors import ManifestError
 from hrpolicy.evaluate.countries import CountryTable, merge_data
-from hrpolicy.evaluate.session import Session, SessionConfig
+from hrpolicy.evaluate.session import Session
 
 
 @pytest.fixture(scope="module")
-def table() -> CountryTable:
-    return Session(SessionConfig(autoload=False)).countries
+def table(builtin_session: Session) -> CountryTable:
+    return builtin_session.countries
 
 
 @pytest.mark.parametrize(
