@@ -14,7 +14,7 @@ import datetime
 from collections.abc import Callable
 from typing import Any
 
-from hrpolicy import hookimpl
+from hrpolicy import hookimpl, identifiers
 from hrpolicy.model import EvalContext, Operator
 from hrpolicy.values import as_date, as_list, compile_regex, is_present, regex_union
 
@@ -152,6 +152,24 @@ def _subset_of(value: Any, arg: Any, ctx: EvalContext) -> bool:
     return all(_member(v, arg) for v in as_list(value))
 
 
+IDENTIFIER_KINDS = ("email", "phone", "messenger")
+
+
+def _identifier_kinds(arg: Any) -> frozenset[str]:
+    """``any`` or a list of kinds (``email``, ``phone``, ``messenger``)."""
+    kinds = IDENTIFIER_KINDS if arg == "any" else as_list(arg)
+    unknown = [k for k in kinds if k not in IDENTIFIER_KINDS]
+    if not kinds or unknown:
+        raise ValueError(f"takes any or a list of {', '.join(IDENTIFIER_KINDS)}, not {arg!r}")
+    return frozenset(kinds)
+
+
+def _personal_identifier(value: Any, kinds: Any, ctx: EvalContext) -> bool:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = str(value)  # +4915112345678 unquoted is a YAML number
+    return isinstance(value, str) and identifiers.has_identifier(value, kinds)
+
+
 OPERATORS: tuple[Operator, ...] = (
     Operator("equals", _eq, "value equals the argument", phrase="{path} is {arg}"),
     Operator(
@@ -237,6 +255,13 @@ OPERATORS: tuple[Operator, ...] = (
         "text value matches any of the RE2 regular expressions",
         prepare=regex_union,
         phrase="{path} matches any of {arg}",
+    ),
+    Operator(
+        "personal_identifier",
+        _personal_identifier,
+        "text holds an e-mail address, phone number or messenger link (any, or a list of those kinds)",
+        prepare=_identifier_kinds,
+        phrase="{path} holds a personal identifier ({arg})",
     ),
     Operator("gt", _compare(lambda a, b: a > b), "greater than (numbers, dates)", phrase="{path} > {arg}"),
     Operator("gte", _compare(lambda a, b: a >= b), "greater than or equal", phrase="{path} >= {arg}"),

@@ -42,9 +42,6 @@ class RawFinding(NamedTuple):
     #: (collection, identifier) pairs a waiver scope can match: ("markets", "VN"), ("countries", "VN"), ...
     subjects: frozenset[tuple[str, str]]
     notice: bool = False
-    #: For a rule with ``redact: true``: the text it found. Never reported; the waiver step removes it from
-    #: every message and waiver field of the manifest, so it cannot leak through another rule either.
-    secret: str | None = None
 
 
 def evaluate(
@@ -157,7 +154,7 @@ def _run_body(
                 severity = raised
         where = pointer if pointer is not None else _at(body, manifest)
         raw = _raw(info.id, severity, body.message(ctx), where, path, manifest, case, facts, False, own)
-        yield raw._replace(secret=item) if info.redact and isinstance(item, str) else raw
+        yield raw
     ctx.cur = manifest
     ctx.vars["item"] = manifest
     ctx.vars["country"] = None

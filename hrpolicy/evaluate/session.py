@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from hrpolicy.errors import HrpolicyError, ManifestError, UsageError
+from hrpolicy.evaluate import disclosure
 from hrpolicy.evaluate.countries import CountryTable, merge_data
 from hrpolicy.evaluate.engine import evaluate
 from hrpolicy.evaluate.waivers import (
@@ -21,9 +21,9 @@ from hrpolicy.evaluate.waivers import (
     load_central,
     product_waivers,
     read_waivers,
-    scrubber,
 )
 from hrpolicy.files import display_path
+from hrpolicy.identifiers import regions
 from hrpolicy.language.pack import RulePack, load_checked, load_pack
 from hrpolicy.load.document import Document
 from hrpolicy.load.events import MAX_BYTES
@@ -93,7 +93,7 @@ class Session:
         try:
             doc = self.load(path)
         except HrpolicyError as exc:
-            return [ErrorRecord(exc.path or str(path), exc.message, exc.line, exc.column)]
+            return disclosure.errors([ErrorRecord(exc.path or str(path), exc.message, exc.line, exc.column)])
         return self.check_document(doc, today=today, path=path, base_ref=base_ref)
 
     def check_document(
@@ -106,10 +106,20 @@ class Session:
         base_ref: str | None = None,
     ) -> ManifestResult | list[ErrorRecord]:
         """Findings for an already parsed manifest. The base of change-aware rules is ``base`` (data, as
-        rule tests give it), else the manifest at ``path`` as of git ``base_ref``, else the manifest."""
+        rule tests give it), else the manifest at ``path`` as of git ``base_ref``, else the manifest.
+        Whatever it returns has been through :mod:`hrpolicy.evaluate.disclosure`."""
+        with regions(disclosure.countries_of(doc.data)):
+            outcome = self._check(doc, today, base, path, base_ref)
+            if isinstance(outcome, ManifestResult):
+                return disclosure.result(outcome)
+            return disclosure.errors(outcome)
+
+    def _check(
+        self, doc: Document, today: datetime.date, base: Any, path: Path | None, base_ref: str | None
+    ) -> ManifestResult | list[ErrorRecord]:
         errors = validate_manifest(doc)
         if errors:
-            return self._redacted(doc, errors, today)
+            return errors
         product = doc.data["product"]["id"]
         own = read_waivers(doc, central=False)
         errors = check_waivers(own, self.rules)
@@ -130,23 +140,3 @@ class Session:
         )
         findings = apply_waivers(raw, waivers, rules=self.rules, today=today, path=doc.path, doc=doc)
         return ManifestResult(doc.path, product, tuple(findings))
-
-    def _redacted(self, doc: Document, errors: list[ErrorRecord], today: datetime.date) -> list[ErrorRecord]:
-        """Schema errors quote the offending value or key. Rules do not run on an invalid manifest, so the
-        redacting rules (personal identifiers) scan it here, and what they find is cut from the errors."""
-        redacting = tuple(r for r in self.pack.rules if r.info.redact)
-        if not redacting or not isinstance(doc.data, dict):
-            return errors
-        try:
-            raw = evaluate(
-                self.pack._replace(rules=redacting),
-                doc.data,
-                manifest_path=doc.path,
-                base=doc.data,
-                today=today,
-                countries=self.countries,
-            )
-        except Exception:
-            return [replace(e, message=e.message.split(": ", 1)[0] + ": (value withheld)") for e in errors]
-        scrub = scrubber({r.secret for r in raw if r.secret})
-        return [replace(e, message=scrub(e.message)) for e in errors]

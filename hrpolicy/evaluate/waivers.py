@@ -9,10 +9,9 @@ unknown rule, or for a rule marked ``waivable: false``, is an error.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import hashlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import NamedTuple
 
 from hrpolicy.evaluate.engine import RawFinding
@@ -106,15 +105,12 @@ def apply_waivers(
 ) -> list[Finding]:
     """Final findings for one manifest: waived / expired-waiver annotations, waiver notices; sorted."""
     used: set[int] = set()
-    secrets = {r.secret for r in raw if r.secret}
-    scrub = scrubber(secrets)
-    scrub_pointer = scrubber(secrets | {s.replace("~", "~0").replace("/", "~1") for s in secrets})
     findings: list[Finding] = []
     for r in raw:
         matches = [i for i, w in enumerate(waivers) if w.covers(r)] if not r.notice else []
         used.update(matches)
-        applied = _applied([waivers[i] for i in matches], today, scrub)
-        message = scrub(r.message)
+        applied = _applied([waivers[i] for i in matches], today)
+        message = r.message
         if applied is not None and applied.status == "expired":
             message += f" (waiver expired on {applied.expires})"
         line, col = doc.position(r.pointer)
@@ -125,7 +121,7 @@ def apply_waivers(
                 severity=r.severity,
                 message=message,
                 remediation=info.remediation if info else "",
-                location=Location(path, line, col, scrub_pointer(r.pointer)),
+                location=Location(path, line, col, r.pointer),
                 fingerprint=r.fingerprint,
                 waiver=applied,
             )
@@ -137,21 +133,13 @@ def apply_waivers(
     return findings
 
 
-def _applied(
-    matching: Sequence[Waiver], today: datetime.date, scrub: Callable[[str], str]
-) -> AppliedWaiver | None:
+def _applied(matching: Sequence[Waiver], today: datetime.date) -> AppliedWaiver | None:
     """The waiver reported with a finding: an active one if any, else the latest expired one."""
     if not matching:
         return None
     candidates = [w.applied(today) for w in matching]
     active = [a for a in candidates if a.status == "active"]
-    applied = active[0] if active else max(candidates, key=lambda a: a.expires)
-    return dataclasses.replace(
-        applied,
-        reason=scrub(applied.reason),
-        approver_role=scrub(applied.approver_role),
-        ticket=scrub(applied.ticket) if applied.ticket else None,
-    )
+    return active[0] if active else max(candidates, key=lambda a: a.expires)
 
 
 def _waiver_notices(
@@ -189,27 +177,3 @@ def load_central(docs: Iterable[Document]) -> list[Waiver]:
 
 def product_waivers(waivers: Iterable[Waiver], product: str | None) -> list[Waiver]:
     return [w for w in waivers if w.applies_to_product(product)]
-
-
-def scrubber(secrets: set[str]) -> Callable[[str], str]:
-    """Replace every text a redacting rule found (and its display form) with ``[redacted]``."""
-    if not secrets:
-        return lambda text: text
-    from hrpolicy.language.templates import REDACTED, display
-
-    # The text itself, its display form, and the cut forms display() produces (list elements and keys at 40
-    # characters, values at 120): a cut prefix of a contact detail is as much a leak as the whole of it.
-    forms: set[str] = set()
-    for s in secrets:
-        shown = display(s)
-        forms |= {s, shown, display(s, 40)}
-        forms |= {shown[: n - 1] for n in (40, 120) if len(shown) > n}
-    needles = sorted((f for f in forms if f), key=len, reverse=True)
-
-    def scrub(text: str) -> str:
-        for needle in needles:
-            if needle in text:
-                text = text.replace(needle, REDACTED)
-        return text
-
-    return scrub

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from hrpolicy.errors import one_line
+from hrpolicy.identifiers import REDACTED, shown
 from hrpolicy.language import tree as t
 from hrpolicy.language.compiler import Scope, compile_ref
 from hrpolicy.language.context import Ctx, Getter
@@ -19,11 +20,11 @@ from hrpolicy.language.context import Ctx, Getter
 TEMPLATE_HEADS = frozenset({"item", "country", "manifest", "base", "dataset", "today"})
 #: In a rule marked ``redact: true`` only these fields show data; everything else renders as REDACTED.
 SAFE_WHEN_REDACTED = frozenset({"country", "dataset", "today"})
-REDACTED = "[redacted]"
 
 
 def display(value: Any, limit: int = 120) -> str:
-    """Data as safe one-line text: no control, bidi or line-separator characters; truncated."""
+    """Data as safe one-line text: personal identifiers withheld (before anything is cut), no control,
+    bidi or line-separator characters; truncated."""
     if value is None:
         return "(none)"
     if isinstance(value, bool):
@@ -31,11 +32,11 @@ def display(value: Any, limit: int = 120) -> str:
     if isinstance(value, datetime.date):
         return value.isoformat()
     if isinstance(value, list):
-        shown = ", ".join(display(v, 40) for v in value[:10])
-        return shown + (f", … ({len(value)} in all)" if len(value) > 10 else "")
+        joined = ", ".join(display(v, 40) for v in value[:10])
+        return joined + (f", … ({len(value)} in all)" if len(value) > 10 else "")
     if isinstance(value, dict):
-        return "(" + ", ".join(one_line(k, 40) for k in list(value)[:5]) + ")"
-    return one_line(value, limit)
+        return "(" + ", ".join(one_line(shown(str(k)), 40) for k in list(value)[:5]) + ")"
+    return one_line(shown(str(value)), limit)
 
 
 def compile_template(

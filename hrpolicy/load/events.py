@@ -19,6 +19,7 @@ from collections.abc import Callable, Collection
 from typing import Any, NoReturn
 
 from hrpolicy.errors import ManifestError
+from hrpolicy.identifiers import shown
 from hrpolicy.load.libyaml import Binding
 
 MAX_BYTES = 1_048_576
@@ -60,11 +61,13 @@ def fail_at(text: str, index: int, message: str) -> NoReturn:
 
 
 def show(text: str) -> str:
+    """Text from the file, quoted for a message: identifiers withheld first, then cut."""
+    text = shown(text)
     return repr(text if len(text) <= 60 else text[:57] + "...")
 
 
 def _show_tag(tag: str) -> str:
-    return ("!!" + tag[len(_STD) :] if tag.startswith(_STD) else tag)[:80]
+    return shown("!!" + tag[len(_STD) :] if tag.startswith(_STD) else tag)[:80]
 
 
 def decode(source: bytes | str, max_bytes: int) -> str:

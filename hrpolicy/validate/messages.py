@@ -1,7 +1,8 @@
 """How schema violations read: :class:`Violation`, its JSON path, and instance values shown safely.
 
 Keys and values come from possibly hostile files, so whatever is shown of them is one bounded line with no
-terminal escapes. Used by :mod:`hrpolicy.validate.schemacheck`.
+terminal escapes, and personal identifiers in them are withheld (:func:`hrpolicy.identifiers.shown`)
+before anything is cut or escaped. Used by :mod:`hrpolicy.validate.schemacheck`.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any
+
+from hrpolicy.identifiers import REDACTED, shown
 
 Path = tuple[str | int, ...]
 
@@ -34,7 +37,7 @@ def json_path(path: Path) -> str:
         elif isinstance(part, str) and _IDENT.fullmatch(part):
             out.append(f".{part}")
         else:
-            out.append("['" + printable(str(part).replace("\\", "\\\\").replace("'", "\\'")) + "']")
+            out.append("['" + printable(shown(str(part)).replace("\\", "\\\\").replace("'", "\\'")) + "']")
     return "".join(out)
 
 
@@ -48,6 +51,7 @@ def printable(text: str) -> str:
 def _repr(x: Any, budget: int) -> str:
     # Bounded in work as well as length; loader subclasses (of dict, str, ...) print as the plain type.
     if isinstance(x, str):
+        x = shown(str.__str__(x))
         return str.__repr__(x[:budget]) + ("..." if len(x) > budget else "")
     if isinstance(x, (dict, list)):
         parts: list[str] = []
@@ -62,7 +66,8 @@ def _repr(x: Any, budget: int) -> str:
     try:
         if isinstance(x, bool) or not isinstance(x, (int, float)):
             return repr(x)
-        return int.__repr__(x) if isinstance(x, int) else float.__repr__(x)
+        text = int.__repr__(x) if isinstance(x, int) else float.__repr__(x)
+        return text if shown(text) == text else REDACTED
     except ValueError:  # an integer too long to print
         return "<huge number>"
 

@@ -26,6 +26,7 @@ PUBLIC_FOR_PLUGINS = {
     "hrpolicy.model",
     "hrpolicy.values",
     "hrpolicy.errors",
+    "hrpolicy.identifiers",
     "hrpolicy.load.document",
     "hrpolicy.load.yaml",
     "hrpolicy.load.jsonload",

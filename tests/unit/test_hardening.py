@@ -141,7 +141,7 @@ def test_redacting_rules_never_show_item_data_through_lets_or_the_manifest(tmp_p
     )
     body = (
         "markets: [{country: VN, status: planned}]\n"
-        "assessments: [{id: a, type: hria, date: 2026-01-01, status: draft, approver: {role: x@y.org}}]"
+        "assessments: [{id: a, type: hria, date: 2026-01-01, status: draft, evidence: x@y.org}]"
     )
     (finding,) = h.findings(manifest(body))
     assert "x@y.org" not in finding.message

@@ -125,6 +125,15 @@ CASES: list[tuple[str, Any, Any, bool]] = [
     ("matches_any", "+44 20 7946 0958", [r"@", r"\+[0-9][0-9 ]{7,}"], True),
     ("matches_any", "nothing", [r"@", r"\+[0-9]"], False),
     ("matches_any", "a@b", "@", True),  # one pattern alone is a list of one
+    # personal_identifier: the engine's detector; numbers are scanned as text; kinds can be narrowed
+    ("personal_identifier", "mail jane.doe@ngo.org", "any", True),
+    ("personal_identifier", "call +44 20 7946 0958", ["email"], False),
+    ("personal_identifier", "call +44 20 7946 0958", ["phone"], True),
+    ("personal_identifier", 4915112345678, "any", True),
+    ("personal_identifier", "wa.me/4915112345678", ["messenger"], True),
+    ("personal_identifier", "policy://gov-requests/user-data@v3", "any", False),
+    ("personal_identifier", "snapshot 1764288000", "any", False),
+    ("personal_identifier", None, "any", False),
     ("matches_any", None, ["x"], False),
     # gt / gte / lt / lte: numbers with numbers, dates with dates (ISO text counts), else false
     ("gt", 7, 6, True),
