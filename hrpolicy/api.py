@@ -19,7 +19,7 @@ from typing import Any
 from hrpolicy import __version__
 from hrpolicy.errors import UsageError
 from hrpolicy.evaluate.session import Session, SessionConfig, country_table
-from hrpolicy.load.discover import discover
+from hrpolicy.load.discover import Discovered, discover
 from hrpolicy.model import ErrorRecord, LintResult, ManifestResult, RunResult, TestRun
 from hrpolicy.pluginmanager import Plugins, get_plugin_manager
 
@@ -38,7 +38,7 @@ def open_session(
 
 
 def check(
-    paths: Sequence[str] = (),
+    paths: Sequence[str] | Discovered = (),
     *,
     today: datetime.date | None = None,
     base: str | None = None,
@@ -50,7 +50,9 @@ def check(
     session: Session | None = None,
     progress: Progress | None = None,
 ) -> RunResult:
-    """Evaluate the manifests at ``paths`` (files, or directories searched for manifests).
+    """Evaluate the manifests at ``paths`` (files, or directories searched for manifests; or what
+    :func:`hrpolicy.load.discover.discover` found). Files that are refused (outside the directory checked,
+    not regular files) are errors of the result, as invalid manifests are.
 
     :param today: the evaluation date (default: the current date).
     :param base: a git ref; change-aware rules compare each manifest with its version there.
@@ -61,10 +63,11 @@ def check(
     if jobs < 1:
         raise UsageError("--jobs must be at least 1")
     day = today or datetime.date.today()
-    files = discover(paths)
+    found = paths if isinstance(paths, Discovered) else discover(paths)
+    files = found.files
     session = session or open_session(rules, autoload=autoload, plugins=plugins)
     results: list[ManifestResult] = []
-    errors: list[ErrorRecord] = list(session.central_errors)
+    errors: list[ErrorRecord] = [*session.central_errors, *found.refused]
     for n, outcome in enumerate(_evaluate_all(session, files, jobs, day, base), 1):
         if isinstance(outcome, ManifestResult):
             results.append(outcome)
@@ -72,7 +75,8 @@ def check(
             errors.extend(outcome)
         if progress is not None:
             progress(n, len(files))
-    return RunResult(__version__, session.pack.infos, day, tuple(results), tuple(errors), fail_on, len(files))
+    checked = len(files) + len(found.refused)
+    return RunResult(__version__, session.pack.infos, day, tuple(results), tuple(errors), fail_on, checked)
 
 
 def test_rules(

@@ -60,3 +60,13 @@ class RuleError(HrpolicyError):
 
 class UsageError(HrpolicyError):
     """Bad command-line usage or environment (unknown format, bad git ref, ...)."""
+
+
+class PluginError(Exception):
+    """A plugin is broken: it cannot be imported or registered, implements a hook that does not exist,
+    registers a name twice, or fails while it runs. A bug, not bad input: exit 3, naming the plugin, and
+    never a pass."""
+
+    def __init__(self, plugin: str, problem: str):
+        super().__init__(f"plugin {plugin!r}: {one_line(problem)}")
+        self.plugin = plugin

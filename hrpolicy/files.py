@@ -1,12 +1,86 @@
-"""Files: paths as shown to the user, and writing without ever leaving a half-written file (reports,
-caches, ``init``)."""
+"""Files: reading only what is a regular file, paths as shown to the user, and writing without leaving a
+half-written file or replacing what is not ours to replace.
+
+* :func:`read_regular` opens without blocking and refuses anything that is not a regular file (a FIFO would
+  hang the hook, ``/dev/zero`` would never end), and never reads more than asked.
+* :func:`display_path` shows a path relative to the working directory, with bytes that are not UTF-8
+  escaped and a leading ``::`` made harmless (a folder named ``::error ...`` must not forge a GitHub
+  workflow command at the start of an output line).
+* :func:`write_report` writes a report the user asked for: atomically over a regular file, through a
+  symbolic link or into a special file (``/dev/null``, a pipe) without replacing it, and never over a file
+  the same run reads.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
+
+
+class NotRegularFile(OSError):
+    """The path is a directory, a FIFO, a device or a socket: nothing hrpolicy reads."""
+
+
+def read_regular(path: str | os.PathLike[str], limit: int) -> bytes:
+    """At most ``limit`` bytes of a regular file. Raises OSError (``NotRegularFile`` for other kinds)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise NotRegularFile(errno.EINVAL, "not a regular file")
+        chunks, left = [], limit
+        while left > 0:
+            chunk = os.read(fd, min(left, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def reading_problem(exc: OSError) -> str:
+    """An OSError from reading as a short phrase (never the OS's own message with its path)."""
+    if isinstance(exc, NotRegularFile):
+        return "not a regular file"
+    if exc.errno == errno.ELOOP:
+        return "a loop of symbolic links"
+    return f"cannot read: {exc.strerror or type(exc).__name__}"
+
+
+def escaped(text: str) -> str:
+    """A path string safe to print: bytes that are not UTF-8 (kept by Python as lone surrogates) escaped
+    as ``\\xff``."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        raw = text.encode("utf-8", "surrogateescape") if _only_escapes(text) else None
+        if raw is not None:
+            return raw.decode("utf-8", "backslashreplace")
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _only_escapes(text: str) -> bool:
+    return all(not 0xD800 <= ord(c) <= 0xDFFF or 0xDC80 <= ord(c) <= 0xDCFF for c in text)
+
+
+def display_path(path: str | os.PathLike[str]) -> str:
+    """``path`` as shown in messages and reports: relative to the working directory when it is inside it,
+    non-UTF-8 bytes escaped, and ``./`` in front of a path that would start a line with ``::``."""
+    shown = os.fspath(path)
+    with contextlib.suppress(OSError, ValueError):
+        absolute = os.path.abspath(shown)
+        here = os.getcwd()
+        if absolute == here or absolute.startswith(here.rstrip(os.sep) + os.sep):
+            shown = os.path.relpath(absolute, here)
+    shown = escaped(shown)
+    return "./" + shown if shown.startswith("::") else shown
 
 
 def write_atomic(path: Path, data: bytes, *, private: bool = False, make_parents: bool = True) -> None:
@@ -15,7 +89,7 @@ def write_atomic(path: Path, data: bytes, *, private: bool = False, make_parents
     The file gets the usual permissions (0666 less the umask) unless ``private`` (cache files: 0600).
     """
     if make_parents:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700 if private else 0o777)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -35,19 +109,30 @@ def _umask() -> int:
     return mask
 
 
-def write_report(path: str, text: str) -> None:
-    """A report the user asked for: written atomically (parents created); failure is a usage error."""
+def write_report(path: str, text: str, *, inputs: Iterable[str | os.PathLike[str]] = ()) -> None:
+    """A report the user asked for. Over a regular file (or none): atomically, parents created. Through a
+    symbolic link or into a special file (``/dev/null``, a FIFO): written in place, never replaced. Never
+    over one of the run's ``inputs``. Failure is a usage error."""
     from hrpolicy.errors import UsageError
 
+    shown = display_path(path)
+    target = os.path.realpath(path)
+    if any(target == os.path.realpath(i) for i in inputs):
+        raise UsageError(f"--format: {shown} is a file this run reads; write the report elsewhere")
     try:
-        write_atomic(Path(path), text.encode("utf-8"))
+        info = os.lstat(path)
+    except FileNotFoundError:
+        info = None
     except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
-
-
-def display_path(path: Path) -> str:
-    """``path`` as shown in messages and reports: relative to the working directory when it is inside it."""
+        raise UsageError(f"cannot write {shown}: {exc.strerror or exc}") from None
+    data = text.encode("utf-8")
     try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
+        if info is not None and (stat.S_ISLNK(info.st_mode) or not stat.S_ISREG(info.st_mode)):
+            if stat.S_ISDIR(os.stat(path).st_mode):
+                raise UsageError(f"cannot write {shown}: it is a directory")
+            with open(path, "wb") as fh:  # through the link, or into the device or pipe, as it is
+                fh.write(data)
+        else:
+            write_atomic(Path(path), data)
+    except OSError as exc:
+        raise UsageError(f"cannot write {shown}: {exc.strerror or exc}") from None

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from hrpolicy import __version__
-from hrpolicy.errors import HrpolicyError, UsageError
+from hrpolicy.errors import HrpolicyError, PluginError, UsageError
 from hrpolicy.model import FAIL_ON_CHOICES, ExitCode
 
 SCHEMA_NAMES = ("manifest", "rules", "country-data")
@@ -128,6 +128,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except HrpolicyError as exc:
         sys.stderr.write(f"hrpolicy: error: {exc}\n")
         return ExitCode.USAGE
+    except PluginError as exc:
+        if exc.__cause__ is not None:
+            import traceback
+
+            traceback.print_exception(exc.__cause__, file=sys.stderr)
+        sys.stderr.write(f"hrpolicy: {exc} (a bug in that plugin: the run is not a pass)\n")
+        return ExitCode.INTERNAL
+    except SystemExit as exc:  # only plugin code can exit while a command runs: never let it pass the run
+        sys.stderr.write(f"hrpolicy: internal error: something called exit({exc.code!r}) during the run\n")
+        return ExitCode.INTERNAL
     except KeyboardInterrupt:
         sys.stderr.write("hrpolicy: interrupted\n")
         return ExitCode.INTERRUPTED

@@ -7,7 +7,8 @@ write its kind of result (``check``, ``rules-test``, ``rules-lint``) and hands e
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping, Sequence
+import os
+from collections.abc import Iterable, Mapping, Sequence
 from typing import IO, Any, NamedTuple
 
 from hrpolicy.errors import UsageError
@@ -32,6 +33,7 @@ def parse_outputs(specs: Sequence[str], formats: Mapping[str, OutputFormat], kin
     outputs: list[Output] = []
     for spec in specs or ["text"]:
         name, _, target = spec.partition("=")
+        target = "" if target == "-" else target  # NAME=- is standard output
         if name not in available:
             raise UsageError(f"unknown format {name!r} (available: {', '.join(sorted(available))})")
         outputs.append(Output(name, available[name], target or None))
@@ -45,15 +47,23 @@ def parse_outputs(specs: Sequence[str], formats: Mapping[str, OutputFormat], kin
     return outputs
 
 
-def write_outputs(outputs: Sequence[Output], result: Any, options: OutputOptions, stdout: IO[str]) -> None:
-    """Files first (atomically), then stdout: a reader that closes the pipe early loses no report file.
-    Colour, when asked for, is only ever written to stdout."""
+def write_outputs(
+    outputs: Sequence[Output],
+    result: Any,
+    options: OutputOptions,
+    stdout: IO[str],
+    *,
+    inputs: Iterable[str | os.PathLike[str]] = (),
+) -> None:
+    """Files first, then stdout: a reader that closes the pipe early loses no report file. Colour, when
+    asked for, is only ever written to stdout. No report replaces one of the run's ``inputs``."""
+    inputs = list(inputs)
     plain = options._replace(color=False)
     for out in outputs:
         if out.target is not None:
             buffer = io.StringIO()
             out.write(result, buffer, plain)
-            write_report(out.target, buffer.getvalue())
+            write_report(out.target, buffer.getvalue(), inputs=inputs)
     for out in outputs:
         if out.target is None:
             out.write(result, stdout, options)

@@ -25,7 +25,7 @@ from typing import Any
 import pluggy
 
 from hrpolicy import hookspecs
-from hrpolicy.errors import UsageError
+from hrpolicy.errors import PluginError
 from hrpolicy.files import write_atomic
 from hrpolicy.load.cache import cache_dir
 from hrpolicy.model import ManifestLoader, Operator, OutputFormat
@@ -65,18 +65,13 @@ def get_plugin_manager(*, autoload: bool = True, plugins: Iterable[object] = ())
         try:
             pm.register(plugin)
         except (ValueError, pluggy.PluginValidationError) as exc:
-            name = pm.get_canonical_name(plugin)
-            raise UsageError(f"cannot register plugin {name!r}: {_one_line(exc)}") from None
+            raise PluginError(pm.get_canonical_name(plugin), f"cannot be registered: {exc}") from exc
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
-        raise UsageError(f"plugin error: {_one_line(exc)}") from None
+        name = pm.get_name(exc.plugin) or repr(exc.plugin)
+        raise PluginError(name, f"implements a hook that does not exist: {exc}") from exc
     return pm
-
-
-def _one_line(exc: BaseException) -> str:
-    """pluggy's validation messages span several lines; an hrpolicy error is one."""
-    return " ".join(str(exc).split())
 
 
 def _register(pm: pluggy.PluginManager, target: str, name: str) -> None:
@@ -85,14 +80,15 @@ def _register(pm: pluggy.PluginManager, target: str, name: str) -> None:
         plugin: Any = importlib.import_module(module_name)
         for part in filter(None, attr.split(".")):
             plugin = getattr(plugin, part)
-    except Exception as exc:  # a broken third-party plugin must not look like a crash of hrpolicy
-        raise UsageError(
-            f"cannot load plugin {name!r} ({target}): {type(exc).__name__}: {_one_line(exc)}"
-        ) from None
+    except (
+        Exception,
+        SystemExit,
+    ) as exc:  # SystemExit too: a plugin must never end the run, let alone pass it
+        raise PluginError(name, f"cannot be loaded from {target}: {type(exc).__name__}: {exc}") from exc
     try:
         pm.register(plugin, name)
     except (ValueError, pluggy.PluginValidationError) as exc:
-        raise UsageError(f"cannot register plugin {name!r}: {_one_line(exc)}") from None
+        raise PluginError(name, f"cannot be registered: {exc}") from exc
 
 
 def entry_points(group: str = GROUP) -> list[tuple[str, str]]:
@@ -180,6 +176,6 @@ def _unique(kind: str, items: list[Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for item in items:
         if item.name in out:
-            raise UsageError(f"plugin error: {kind} {item.name!r} is registered twice")
+            raise PluginError(str(item.name), f"the {kind} {item.name!r} is registered twice")
         out[item.name] = item
     return out

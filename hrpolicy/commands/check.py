@@ -34,10 +34,10 @@ def run(
 ) -> int:
     out = stdout or sys.stdout
     err = stderr or sys.stderr
-    files = discover(paths)
+    found = discover(paths)
     session = api.open_session(rules, autoload=autoload, plugins=plugins)
     outputs = parse_outputs(formats, session.plugins.output_formats(), "check")
-    show_progress = len(files) >= PROGRESS_AFTER and err.isatty()
+    show_progress = len(found.files) >= PROGRESS_AFTER and err.isatty()
 
     def progress(done: int, total: int) -> None:
         if done % 25 == 0 or done == total:
@@ -45,7 +45,7 @@ def run(
             err.flush()
 
     result = api.check(
-        [str(f) for f in files],
+        found,
         today=today,
         base=base,
         fail_on=fail_on,
@@ -57,7 +57,8 @@ def run(
         err.write(f"{e}\n")
     color = out.isatty() and not os.environ.get("NO_COLOR")
     try:
-        write_outputs(outputs, result, OutputOptions(color=color, verbose=verbose), out)
+        options = OutputOptions(color=color, verbose=verbose)
+        write_outputs(outputs, result, options, out, inputs=found.files)
         out.flush()
     except BrokenPipeError:
         # The reader (`| head`) went away: the verdict still stands, and the exit code says it.

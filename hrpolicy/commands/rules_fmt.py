@@ -35,7 +35,8 @@ from typing import IO
 from hrpolicy.authoring.yamlformat import Formatter
 from hrpolicy.authoring.yamllayout import WIDTH
 from hrpolicy.errors import HrpolicyError, RuleError, UsageError
-from hrpolicy.files import write_atomic
+from hrpolicy.files import display_path, read_regular, reading_problem, write_atomic
+from hrpolicy.load.events import MAX_BYTES
 
 __all__ = ["WIDTH", "Formatter", "discover", "run"]
 
@@ -110,10 +111,14 @@ def discover(paths: Sequence[str]) -> list[Path]:
 
 
 def _read(path: Path) -> bytes:
+    """The file, if it is a regular file within the size any rule file may have (read no further)."""
     try:
-        return path.read_bytes()
+        data = read_regular(path, MAX_BYTES + 1)
     except OSError as exc:
-        raise RuleError(f"cannot read file: {exc.strerror or exc}", str(path)) from None
+        raise RuleError(reading_problem(exc), display_path(path)) from None
+    if len(data) > MAX_BYTES:
+        raise RuleError(f"larger than the {MAX_BYTES}-byte limit", display_path(path))
+    return data
 
 
 def _replace(path: Path, data: bytes) -> None:

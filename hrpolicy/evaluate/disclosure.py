@@ -10,10 +10,11 @@ can be an address), waiver reasons, approver roles and tickets, product ids, and
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from hrpolicy.identifiers import shown
+from hrpolicy.identifiers import find, shown
+from hrpolicy.load.document import Document, pointer_join
 from hrpolicy.model import ErrorRecord, Finding, ManifestResult
 
 #: Lists of the manifest whose entries name a country: their countries' phone formats are tried too.
@@ -73,4 +74,33 @@ def errors(records: Iterable[ErrorRecord]) -> list[ErrorRecord]:
     for e in records:
         message = shown(e.message)
         out.append(e if message == e.message else dataclasses.replace(e, message=message))
+    return out
+
+
+def _texts(value: Any, pointer: str) -> Iterator[tuple[str, str]]:
+    """(text, pointer) of every string, mapping key and number under ``value``."""
+    if isinstance(value, str):
+        yield value, pointer
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        yield str(value), pointer
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield str(key), pointer
+            yield from _texts(item, pointer_join(pointer, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _texts(item, pointer_join(pointer, index))
+
+
+def identifier_errors(docs: Iterable[Document]) -> list[ErrorRecord]:
+    """One error per text of ``docs`` that holds a personal identifier (never the text itself)."""
+    out = []
+    for doc in docs:
+        for text, where in _texts(doc.data, ""):
+            if find(text):
+                problem = (
+                    "this text holds what looks like a personal identifier (value withheld); keep contact "
+                    "details out of waivers.yaml, in the access-controlled evidence store"
+                )
+                out.append(ErrorRecord(doc.path, problem, *doc.position(where)))
     return out

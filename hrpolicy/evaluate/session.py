@@ -22,7 +22,7 @@ from hrpolicy.evaluate.waivers import (
     product_waivers,
     read_waivers,
 )
-from hrpolicy.files import display_path
+from hrpolicy.files import display_path, read_regular, reading_problem
 from hrpolicy.identifiers import regions
 from hrpolicy.language.pack import RulePack, load_checked, load_pack
 from hrpolicy.load.document import Document
@@ -39,9 +39,11 @@ class SessionConfig(NamedTuple):
     autoload: bool = True
 
 
-def special_docs(dirs: Sequence[Path], name: str, validate: Any) -> list[Document]:
+def special_docs(dirs: Sequence[Path], name: str, validate: Any, *, cache: bool = True) -> list[Document]:
     """``country-data.yaml`` / ``waivers.yaml`` of the rules directories that have one, validated."""
-    return [load_checked(d / name, validate, ManifestError) for d in dirs if (d / name).is_file()]
+    return [
+        load_checked(d / name, validate, ManifestError, cache=cache) for d in dirs if (d / name).is_file()
+    ]
 
 
 def country_table(plugins: Plugins, dirs: Sequence[Path]) -> CountryTable:
@@ -63,8 +65,11 @@ class Session:
         self.pack: RulePack = load_pack(dirs, self.plugins.operators())
         self.rules = {r.info.id: r.info for r in self.pack.rules}
         self.countries = country_table(self.plugins, dirs)
-        central = load_central(special_docs(dirs, "waivers.yaml", validate_waivers))
-        self.central_errors = check_waivers(central, self.rules)
+        # Central waivers are written by people and may hold what no output may show: never cached, and a
+        # personal identifier in one is an error (exit 2) instead of text in every product's report.
+        central_docs = special_docs(dirs, "waivers.yaml", validate_waivers, cache=False)
+        central = load_central(central_docs)
+        self.central_errors = disclosure.identifier_errors(central_docs) + check_waivers(central, self.rules)
         # A central waiver in error (unknown or non-waivable rule) is reported and never applied.
         bad = {(e.path, e.line) for e in self.central_errors}
         self.central: list[Waiver] = [w for w in central if (w.location.path, w.location.line) not in bad]
@@ -79,10 +84,9 @@ class Session:
     def load(self, path: Path) -> Document:
         loader = self.loader(path)
         try:
-            with path.open("rb") as fh:
-                data = fh.read(MAX_BYTES + 1)  # the loader refuses anything larger, with its message
+            data = read_regular(path, MAX_BYTES + 1)  # the loader refuses anything larger, with its message
         except OSError as exc:
-            raise ManifestError(f"cannot read: {exc.strerror or exc}", display_path(path)) from None
+            raise ManifestError(reading_problem(exc), display_path(path)) from None
         return loader.load(data, display_path(path))
 
     def check(

@@ -97,9 +97,10 @@ def load_pack(dirs: Sequence[Path], operators: Mapping[str, Operator]) -> RulePa
 
 
 def load_checked(
-    path: Path, validate: Callable[[Document], list[Any]], error: type[HrpolicyError]
+    path: Path, validate: Callable[[Document], list[Any]], error: type[HrpolicyError], *, cache: bool = True
 ) -> Document:
-    """A rule-pack file, parsed and validated (through the cache); its first problem raised as ``error``."""
+    """A rule-pack file, parsed and validated (through the cache unless ``cache`` is false); its first
+    problem raised as ``error``."""
     from hrpolicy.files import display_path
     from hrpolicy.load.cache import cached_document
     from hrpolicy.load.yaml import load_file
@@ -114,7 +115,7 @@ def load_checked(
             raise error(first.message, doc.path, first.line, first.column)
         return doc
 
-    return cached_document(path, display, validate.__name__, load)
+    return cached_document(path, display, validate.__name__, load) if cache else load()
 
 
 class _Collector:

@@ -47,6 +47,7 @@ _FLOAT_KINDS = ("dec", "float", "inf", "nan")  # !!float accepts integer notatio
 # (U+FFFE, U+FFFF) come back as reader errors. A class with the surrogate range costs 0.5 ms to compile.
 _BAD_CHAR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f]")
 _UNDEFINED: Any = object()
+SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def fail(message: str, mark: Any = None) -> NoReturn:
@@ -104,6 +105,13 @@ def _number(text: str, mark: Any, kinds: Collection[str | None] = _CONVERT) -> A
         return _CONVERT[match.lastgroup](text)
     except ValueError:  # more digits than int() will convert
         fail(f"number {show(text)} is too long", mark)
+
+
+def refuse_surrogates(text: str, mark: Any) -> None:
+    """An escaped lone surrogate (``"\\ud800"``) decodes to no character: no file can hold it as text."""
+    found = SURROGATE.search(text)
+    if found is not None:
+        fail(f"escaped character U+{ord(found.group()):04X} is a lone surrogate, not a character", mark)
 
 
 def _bad_tag(tag: str, what: str, mark: Any) -> NoReturn:
@@ -217,6 +225,8 @@ class _Walk:
     def scalar(self, event: Any) -> Any:
         self.count += 1
         value = event.value
+        if not value.isascii():
+            refuse_surrogates(value, event.start_mark)
         if event.tag is not None:
             value = _tagged_scalar(event)
         elif not event.style:
@@ -234,7 +244,7 @@ class _Walk:
         get, Scalar, MapEnd, node = self.get, self.Scalar, self.MapEnd, self.node
         result: dict[str, Any] = {}
         while type(item := get()) is not MapEnd:
-            if type(item) is Scalar and item.tag is None and item.anchor is None:
+            if type(item) is Scalar and item.tag is None and item.anchor is None and item.value.isascii():
                 self.count += 1
                 key = item.value
             else:
@@ -265,6 +275,8 @@ class _Walk:
             fail("mapping keys must be scalars, not mappings or sequences", event.start_mark)
         self.count += 1
         key: str = event.value
+        if not key.isascii():
+            refuse_surrogates(key, event.start_mark)
         if event.tag is not None:
             _tagged_scalar(event)  # only to refuse unsupported tags and bad values; the key stays text
         if event.anchor is not None:

@@ -136,7 +136,28 @@ def _json_fallback(text: str, max_depth: int, max_nodes: int) -> Any:
     except ValueError as exc:  # e.g. an integer with more digits than int() converts
         fail(" ".join(str(exc).split()))
     _check_size(data, max_depth, max_nodes)
+    _refuse_surrogates_in(data, text)
     return data
+
+
+def _refuse_surrogates_in(data: Any, text: str) -> None:
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str) and not value.isascii():
+            found = events.SURROGATE.search(value)
+            if found is not None:
+                code = f"{ord(found.group()):04x}"
+                escape = re.search(rf"\\u{code}", text, re.IGNORECASE)
+                message = f"escaped character U+{code.upper()} is a lone surrogate, not a character"
+                if escape is not None:
+                    events.fail_at(text, escape.start(), message)
+                events.fail(message)
+        elif isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
 
 
 def _check_size(data: Any, max_depth: int, max_nodes: int) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 
 from hrpolicy.errors import ManifestError
+from hrpolicy.files import read_regular, reading_problem
 from hrpolicy.load import events
 from hrpolicy.load.document import Document
 from hrpolicy.load.events import MAX_BYTES, MAX_DEPTH, MAX_NODES, Limits, decode
@@ -50,11 +51,10 @@ def load_file(path: str | os.PathLike[str], *, display: str | None = None, **lim
     name = os.fspath(path)
     shown = name if display is None else display
     try:
-        with open(name, "rb") as handle:
-            # One byte past the limit is enough for the loader to report the size error.
-            source = handle.read(limits.get("max_bytes", MAX_BYTES) + 1)
+        # One byte past the limit is enough for the loader to report the size error.
+        source = read_regular(name, limits.get("max_bytes", MAX_BYTES) + 1)
     except OSError as exc:
-        raise ManifestError(f"cannot read file: {exc.strerror or type(exc).__name__}", shown) from None
+        raise ManifestError(reading_problem(exc), shown) from None
     if name.lower().endswith(".json"):
         from hrpolicy.load.jsonload import load_json
 

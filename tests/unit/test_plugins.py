@@ -19,7 +19,7 @@ from helpers import TODAY, Harness, manifest, rule, rule_file, run_installed, wr
 import hrpolicy
 from hrpolicy import hookspecs, pluginmanager
 from hrpolicy.commands import check
-from hrpolicy.errors import UsageError
+from hrpolicy.errors import PluginError
 from hrpolicy.model import Operator, OutputFormat
 from hrpolicy.pluginmanager import BUILTIN_PLUGINS, Plugins, entry_points, get_plugin_manager
 
@@ -138,23 +138,23 @@ def test_inline_plugin_through_check_run(tmp_path: Path, jobs: int) -> None:
     assert code == 1
 
 
-def test_misspelled_hook_is_a_usage_error() -> None:
+def test_misspelled_hook_is_a_plugin_error() -> None:
     class Typo:
         @hrpolicy.hookimpl
         def hrpolicy_condition_operatorz(self) -> list[Operator]:
             return []
 
-    with pytest.raises(UsageError, match="hrpolicy_condition_operatorz"):
+    with pytest.raises(PluginError, match="hrpolicy_condition_operatorz"):
         get_plugin_manager(autoload=False, plugins=[Typo()])
 
 
-def test_hook_with_an_unknown_argument_is_a_usage_error() -> None:
+def test_hook_with_an_unknown_argument_is_a_plugin_error() -> None:
     class BadArgs:
         @hrpolicy.hookimpl
         def hrpolicy_country_facts(self, country: str, facts: Any, extra: Any) -> None:
             return None
 
-    with pytest.raises(UsageError, match="extra") as info:
+    with pytest.raises(PluginError, match="extra") as info:
         get_plugin_manager(autoload=False, plugins=[BadArgs()])
     assert "\n" not in str(info.value)
 
@@ -166,28 +166,28 @@ def test_misspelled_hook_in_an_entry_point_plugin_is_one_line(plugin_path: Path)
         "    return None\n",
         encoding="utf-8",
     )
-    with pytest.raises(UsageError, match="cannot register plugin 'fake'") as info:
+    with pytest.raises(PluginError, match="plugin 'fake': cannot be registered") as info:
         get_plugin_manager()
     assert "\n" not in str(info.value)
 
 
-def test_duplicate_operator_name_is_a_usage_error(tmp_path: Path) -> None:
+def test_duplicate_operator_name_is_a_plugin_error(tmp_path: Path) -> None:
     class Shadow:
         @hrpolicy.hookimpl
         def hrpolicy_condition_operators(self) -> list[Operator]:
             return [Operator("equals", lambda v, a, c: True, "always true")]
 
-    with pytest.raises(UsageError, match="operator 'equals' is registered twice"):
+    with pytest.raises(PluginError, match="operator 'equals' is registered twice"):
         Harness(tmp_path, {"t.yaml": PACK}, plugins=[Shadow()])
 
 
-def test_duplicate_output_format_is_a_usage_error() -> None:
+def test_duplicate_output_format_is_a_plugin_error() -> None:
     class Shadow:
         @hrpolicy.hookimpl
         def hrpolicy_output_formats(self) -> list[OutputFormat]:
             return [OutputFormat("json", "mine", {"check": lambda r, s, o: None})]
 
-    with pytest.raises(UsageError, match="output format 'json' is registered twice"):
+    with pytest.raises(PluginError, match="output format 'json' is registered twice"):
         Plugins(get_plugin_manager(autoload=False, plugins=[Shadow()])).output_formats()
 
 
@@ -250,10 +250,10 @@ def test_entry_point_plugins_can_be_turned_off(plugin_path: Path, monkeypatch: p
     assert not get_plugin_manager().has_plugin("fake")
 
 
-def test_broken_entry_point_plugin_is_a_usage_error(plugin_path: Path) -> None:
+def test_broken_entry_point_plugin_is_a_plugin_error(plugin_path: Path) -> None:
     make_plugin_dir(plugin_path)
     (plugin_path / "fakeplug_mod.py").write_text("raise RuntimeError('boom')\n", encoding="utf-8")
-    with pytest.raises(UsageError, match=r"cannot load plugin 'fake'.*RuntimeError: boom"):
+    with pytest.raises(PluginError, match=r"plugin 'fake': cannot be loaded.*RuntimeError: boom"):
         get_plugin_manager()
 
 

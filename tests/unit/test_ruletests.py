@@ -233,7 +233,7 @@ BAD_FILES = {
     "manifest_file missing": (
         "cases:\n  - name: c\n    manifest_file: nowhere.yaml\n    expect: {HRDD-TST-001: fail}\n",
         "nowhere.yaml",
-        "case 'c': manifest_file 'nowhere.yaml': cannot read file: No such file or directory",
+        "case 'c': manifest_file 'nowhere.yaml': cannot read: No such file or directory",
     ),
 }
 
