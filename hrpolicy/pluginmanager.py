@@ -56,7 +56,7 @@ def get_plugin_manager(*, autoload: bool = True, plugins: Iterable[object] = ())
     pm.add_hookspecs(hookspecs)
     for name in BUILTIN_PLUGINS:
         _register(pm, name, name)
-    if autoload and not os.environ.get(DISABLE_ENV):
+    if autoload and not _truthy(os.environ.get(DISABLE_ENV)):
         for ep_name, target in entry_points():
             if pm.is_blocked(ep_name) or pm.has_plugin(ep_name):
                 continue
@@ -72,6 +72,11 @@ def get_plugin_manager(*, autoload: bool = True, plugins: Iterable[object] = ())
         name = pm.get_name(exc.plugin) or repr(exc.plugin)
         raise PluginError(name, f"implements a hook that does not exist: {exc}") from exc
     return pm
+
+
+def _truthy(value: str | None) -> bool:
+    """An environment switch: 1, true, yes or on (any case) turn it on; 0, false, no, off and empty do not."""
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def _register(pm: pluggy.PluginManager, target: str, name: str) -> None:

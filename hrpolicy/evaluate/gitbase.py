@@ -47,16 +47,20 @@ def base_document(path: Path, ref: str, loader: ManifestLoader) -> Document | No
     return loader.load(shown.stdout, f"{ref}:{rel}")
 
 
-def base_data(path: Path, ref: str, loader: ManifestLoader, validate: Any) -> Any:
-    """The base manifest's data; an empty manifest when the file did not exist at ``ref``.
+def base_data(path: Path, ref: str, loader: ManifestLoader, validate: Any) -> tuple[Any, str | None]:
+    """The base manifest's data, and why it was set aside (None when it was not).
 
-    :raises ManifestError: naming the base when the committed manifest is invalid.
+    A manifest that did not exist at ``ref`` is an empty one. So is one that is invalid there: the pull
+    request that fixes a broken manifest must be able to pass, so an invalid base is treated as absent and
+    the reason (its first problem, at its place) is returned for a notice.
     """
-    doc = base_document(path, ref, loader)
+    try:
+        doc = base_document(path, ref, loader)
+    except ManifestError as exc:  # it does not even parse there
+        return dict(EMPTY_BASE), str(exc)
     if doc is None:
-        return dict(EMPTY_BASE)
+        return dict(EMPTY_BASE), None
     problems = validate(doc)
     if problems:
-        first = problems[0]
-        raise ManifestError(f"(base manifest) {first.message}", doc.path, first.line, first.column)
-    return doc.data
+        return dict(EMPTY_BASE), str(problems[0])
+    return doc.data, None

@@ -6,6 +6,7 @@ and the base of change-aware rules are given per call, so one session serves any
 from __future__ import annotations
 
 import datetime
+import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -25,9 +26,10 @@ from hrpolicy.evaluate.waivers import (
 from hrpolicy.files import display_path, read_regular, reading_problem
 from hrpolicy.identifiers import regions
 from hrpolicy.language.pack import RulePack, load_checked, load_pack
+from hrpolicy.language.tree import references
 from hrpolicy.load.document import Document
 from hrpolicy.load.events import MAX_BYTES
-from hrpolicy.model import ErrorRecord, ManifestLoader, ManifestResult
+from hrpolicy.model import NOTICE, ErrorRecord, Finding, Location, ManifestLoader, ManifestResult
 from hrpolicy.pluginmanager import Plugins, get_plugin_manager
 from hrpolicy.validate.schemas import validate_country_data, validate_manifest, validate_waivers
 
@@ -130,17 +132,36 @@ class Session:
         if errors:
             return errors
         waivers = own + product_waivers(self.central, product)
+        set_aside = None
         if base is None:
             base = doc.data
             if base_ref is not None and path is not None:
                 from hrpolicy.evaluate.gitbase import base_data  # runs git: only with --base
 
                 try:
-                    base = base_data(path, base_ref, self.loader(path), validate_manifest)
+                    base, set_aside = base_data(path, base_ref, self.loader(path), validate_manifest)
                 except HrpolicyError as exc:
                     return [ErrorRecord(exc.path or doc.path, exc.message, exc.line, exc.column)]
         raw = evaluate(
             self.pack, doc.data, manifest_path=doc.path, base=base, today=today, countries=self.countries
         )
         findings = apply_waivers(raw, waivers, rules=self.rules, today=today, path=doc.path, doc=doc)
+        if set_aside is not None:
+            findings.extend(self._base_notices(doc.path, product, base_ref or "", set_aside))
         return ManifestResult(doc.path, product, tuple(findings))
+
+    def _base_notices(self, path: str, product: str, ref: str, problem: str) -> list[Finding]:
+        """A notice per change-aware rule (one that reads ``$base``) when the base had to be set aside."""
+        notices = []
+        for rule in self.pack.rules:
+            if any(ref_.head == "base" for ref_ in references(rule.node)):
+                message = (
+                    f"the manifest as committed at {ref} is invalid ({problem}), so this change-aware rule "
+                    "compares with an empty manifest"
+                )
+                key = f"{rule.info.id}\0{product}\0base-set-aside"
+                fingerprint = hashlib.sha256(key.encode()).hexdigest()[:32]
+                notices.append(
+                    Finding(rule.info.id, NOTICE, message, "", Location(path, 1, 1, ""), fingerprint)
+                )
+        return notices

@@ -109,8 +109,8 @@ def _add_days(args: Mapping[str, Any]) -> Getter:
             return None
         try:
             return d + datetime.timedelta(days=n)
-        except OverflowError:
-            return None
+        except OverflowError:  # past the calendar's end (or before its start): the calendar's last day
+            return datetime.date.max if n > 0 else datetime.date.min
 
     return add_days
 

@@ -101,21 +101,27 @@ def load_checked(
 ) -> Document:
     """A rule-pack file, parsed and validated (through the cache unless ``cache`` is false); its first
     problem raised as ``error``."""
-    from hrpolicy.files import display_path
+    from hrpolicy.files import display_path, read_regular, reading_problem
     from hrpolicy.load.cache import cached_document
-    from hrpolicy.load.yaml import load_file
+    from hrpolicy.load.events import MAX_BYTES
+    from hrpolicy.load.yaml import load_source
 
     display = display_path(path)
 
-    def load() -> Document:
-        doc = load_file(path, display=display)
+    def parse(source: bytes, shown: str) -> Document:
+        doc = load_source(source, shown, json=path.suffix.lower() == ".json")
         problems = validate(doc)
         if problems:
             first = problems[0]
             raise error(first.message, doc.path, first.line, first.column)
         return doc
 
-    return cached_document(path, display, validate.__name__, load) if cache else load()
+    try:
+        if cache:
+            return cached_document(path, display, validate.__name__, parse, MAX_BYTES + 1)
+        return parse(read_regular(path, MAX_BYTES + 1), display)
+    except OSError as exc:
+        raise error(reading_problem(exc), display) from None
 
 
 class _Collector:

@@ -2,8 +2,9 @@
 
 A pre-commit hook checks the same rule pack on every commit; parsing and validating it each time would
 cost more than the check itself. A cached entry holds the parsed, already validated document (plain data
-and marks, stored with :mod:`marshal`) and is keyed by the file's path, size and modification time plus
-the hrpolicy version and the schema it was validated against, so any edit or upgrade misses.
+and marks, stored with :mod:`marshal`) and is keyed and checked by the SHA-256 of the file's bytes, the
+hrpolicy version and the schema it was validated against, so any edit or upgrade misses, and an entry of
+another shape or for other bytes is ignored: the cache can make a run faster, never change its result.
 
 The cache lives in ``$XDG_CACHE_HOME/hrpolicy`` (default ``~/.cache/hrpolicy``); ``HRPOLICY_NO_CACHE=1``
 turns it off. Failing to read or write it only costs speed.
@@ -17,9 +18,10 @@ import marshal
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from hrpolicy import __version__
-from hrpolicy.files import write_atomic
+from hrpolicy.files import read_regular, write_atomic
 from hrpolicy.load.document import Document
 
 NO_CACHE_ENV = "HRPOLICY_NO_CACHE"
@@ -32,30 +34,44 @@ def cache_dir() -> Path | None:
     return Path(base) / "hrpolicy"
 
 
-def cached_document(path: Path, display: str, schema: str, load: Callable[[], Document]) -> Document:
-    """``load()`` (parse + validate, raising on problems) unless an entry for this exact file exists."""
+def cached_document(
+    path: Path, display: str, schema: str, parse: Callable[[bytes, str], Document], limit: int
+) -> Document:
+    """``parse(source, display)`` (parse + validate, raising on problems) of the file's bytes, unless the
+    cache holds the result for exactly these bytes.
+
+    Entries are keyed and checked by the SHA-256 of the source, and their shape is checked: an entry
+    written by anything else, or for other bytes, is a miss and never changes a result.
+    """
+    source = read_regular(path, limit)
     folder = cache_dir()
-    try:
-        st = path.stat()
-    except OSError:
-        return load()
     if folder is None:
-        return load()
-    # ctime and inode change on every write or replacement, even when a tool restores mtime and size.
-    stamp = f"{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}"
-    key = f"{__version__}\0{schema}\0{path.resolve()}\0{stamp}\0{display}"
+        return parse(source, display)
+    digest = hashlib.sha256(source).hexdigest()
+    key = f"{__version__}\0{schema}\0{display}\0{digest}"
     entry = folder / "documents" / (hashlib.sha256(key.encode()).hexdigest()[:32] + ".marshal")
+    cached = _read_entry(entry, digest)
+    if cached is not None:
+        return Document(cached[0], cached[1], display)
+    doc = parse(source, display)
     try:
-        data, marks = marshal.loads(entry.read_bytes())
-        if isinstance(data, dict) and isinstance(marks, dict):
-            return Document(data, marks, display)
-    except Exception:
-        pass
-    doc = load()
-    try:
-        blob = marshal.dumps((doc.data, dict(doc.marks)))
+        blob = marshal.dumps((digest, doc.data, dict(doc.marks)))
     except ValueError:
         return doc
     with contextlib.suppress(OSError):
         write_atomic(entry, blob, private=True)
     return doc
+
+
+def _read_entry(entry: Path, digest: str) -> tuple[dict[str, Any], dict[str, tuple[int, int]]] | None:
+    """The entry's (data, marks) if it is an entry for the source with ``digest``, else None."""
+    try:
+        stored, data, marks = marshal.loads(entry.read_bytes())
+    except Exception:
+        return None
+    if stored != digest or type(data) is not dict or type(marks) is not dict or "" not in marks:
+        return None
+    for pointer, mark in marks.items():
+        if type(pointer) is not str or type(mark) is not tuple or len(mark) != 2:
+            return None
+    return data, marks

@@ -16,7 +16,7 @@ from hrpolicy.load.document import Document
 from hrpolicy.load.events import MAX_BYTES, MAX_DEPTH, MAX_NODES, Limits, decode
 from hrpolicy.load.libyaml import binding
 
-__all__ = ["MAX_BYTES", "MAX_DEPTH", "MAX_NODES", "load_file", "load_yaml"]
+__all__ = ["MAX_BYTES", "MAX_DEPTH", "MAX_NODES", "load_file", "load_source", "load_yaml"]
 
 
 def load_yaml(
@@ -55,7 +55,12 @@ def load_file(path: str | os.PathLike[str], *, display: str | None = None, **lim
         source = read_regular(name, limits.get("max_bytes", MAX_BYTES) + 1)
     except OSError as exc:
         raise ManifestError(reading_problem(exc), shown) from None
-    if name.lower().endswith(".json"):
+    return load_source(source, shown, json=name.lower().endswith(".json"), **limits)
+
+
+def load_source(source: bytes, shown: str, *, json: bool = False, **limits: int) -> Document:
+    """Bytes already read, as JSON (``json``) or YAML."""
+    if json:
         from hrpolicy.load.jsonload import load_json
 
         return load_json(source, shown, **limits)

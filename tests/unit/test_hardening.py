@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import marshal
 import os
 import subprocess
 from pathlib import Path
@@ -12,7 +14,7 @@ from helpers import HRPOLICY, REPO, Harness, manifest, rule, rule_file, run_cli,
 
 from hrpolicy.errors import RuleError
 from hrpolicy.load.cache import cached_document
-from hrpolicy.load.yaml import load_file
+from hrpolicy.load.yaml import load_yaml
 
 TWO_MARKETS = """
 markets:
@@ -239,12 +241,31 @@ def test_reports_get_ordinary_permissions(tmp_path: Path) -> None:
 def test_a_foreign_cache_entry_is_a_miss_not_a_crash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     source = REPO / "rules" / "mkt.yaml"
-    first = cached_document(source, "mkt.yaml", "rules", lambda: load_file(source))
+    first = cached_document(source, "mkt.yaml", "rules", load_yaml, 1 << 20)
     entries = list((tmp_path / "cache" / "hrpolicy" / "documents").iterdir())
     assert len(entries) == 1
-    entries[0].write_bytes(b"\xe9(1, 2)")  # valid marshal of the wrong shape would be as bad as garbage
-    again = cached_document(source, "mkt.yaml", "rules", lambda: load_file(source))
-    assert again.data == first.data
+    for forged in (
+        b"\xe9(1, 2)",  # garbage
+        marshal.dumps(({}, {})),  # the old entry shape with nothing in it: it would remove every rule
+        marshal.dumps(("0" * 64, {}, {"": (1, 1)})),  # well-formed, but for other bytes
+        marshal.dumps((hashlib.sha256(source.read_bytes()).hexdigest(), {}, {"/x": [1, 1]})),  # bad marks
+    ):
+        entries[0].write_bytes(forged)
+        again = cached_document(source, "mkt.yaml", "rules", load_yaml, 1 << 20)
+        assert again.data == first.data
+
+
+def test_a_poisoned_cache_entry_cannot_make_a_run_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    (tmp_path / "hrpolicy.yaml").write_text(manifest("markets: [{country: VN, status: launched}]"), "utf-8")
+    assert run_cli("check", "--today", "2026-11-28", cwd=tmp_path).returncode == 1
+    entries = list((tmp_path / "cache" / "hrpolicy" / "documents").iterdir())
+    assert entries
+    for entry in entries:
+        entry.write_bytes(marshal.dumps(({}, {})))
+    assert run_cli("check", "--today", "2026-11-28", cwd=tmp_path).returncode == 1
 
 
 def test_a_same_size_rewrite_with_restored_mtime_is_not_served_stale(
