@@ -128,7 +128,7 @@ def write_report(path: str, text: str, *, inputs: Iterable[str | os.PathLike[str
     data = text.encode("utf-8")
     try:
         if info is not None and (stat.S_ISLNK(info.st_mode) or not stat.S_ISREG(info.st_mode)):
-            if stat.S_ISDIR(os.stat(path).st_mode):
+            if os.path.isdir(path):
                 raise UsageError(f"cannot write {shown}: it is a directory")
             with open(path, "wb") as fh:  # through the link, or into the device or pipe, as it is
                 fh.write(data)
