@@ -42,6 +42,9 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "hrpolicy.plugins.output_text",
     "hrpolicy.plugins.output_json",
     "hrpolicy.plugins.output_junit",
+    "hrpolicy.plugins.output_sarif",
+    "hrpolicy.plugins.output_github",
+    "hrpolicy.plugins.output_markdown",
 )
 
 

@@ -1,9 +1,11 @@
 """``--format junit``: JUnit XML, which CI systems show as test results.
 
-``rules test``: one ``testsuite`` per test file, one ``testcase`` per (case, rule) expectation; problems
-with the test files themselves (and rules without cases) are ``error`` test cases in a suite of their own.
-Every attribute and text goes through :func:`xml_safe`, so the file is well-formed whatever a rule or
-manifest holds.
+``check``: one ``testsuite`` per manifest, one ``testcase`` per rule evaluated, a ``failure`` for each
+finding that counts (file:line and the message; waived findings and notices do not fail), and an ``error``
+suite for manifests that could not be evaluated. ``rules test``: one ``testsuite`` per test file, one
+``testcase`` per (case, rule) expectation; problems with the test files themselves (and rules without
+cases) are ``error`` test cases in a suite of their own. Every attribute and text goes through
+:func:`xml_safe`, so the file is well-formed whatever a rule or manifest holds.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import re
 from typing import IO, TYPE_CHECKING
 
 from hrpolicy import hookimpl
-from hrpolicy.model import CaseResult, OutputFormat, OutputOptions, TestRun
+from hrpolicy.model import CaseResult, OutputFormat, OutputOptions, RunResult, TestRun, Writer
 
 if TYPE_CHECKING:
     import xml.etree.ElementTree as ET
@@ -71,6 +73,40 @@ def write_test(result: TestRun, stream: IO[str], options: OutputOptions) -> None
     write_document(root, stream)
 
 
+def write_check(result: RunResult, stream: IO[str], options: OutputOptions) -> None:
+    import xml.etree.ElementTree as ET
+
+    root = ET.Element("testsuites", name="hrpolicy check")
+    for manifest in result.results:
+        counting = [f for f in manifest.findings if f.counts]
+        failed = {f.rule for f in counting}
+        suite = element(
+            root,
+            "testsuite",
+            name=manifest.manifest,
+            tests=len(result.rules),
+            failures=len(failed),
+            errors=0,
+            timestamp=result.evaluated_on.isoformat(),
+        )
+        for rule in result.rules:
+            case = element(suite, "testcase", classname=manifest.product or manifest.manifest, name=rule.id)
+            for f in counting:
+                if f.rule == rule.id:
+                    where = f"{f.location.path}:{f.location.line}:{f.location.column}"
+                    element(case, "failure", f"{where} {f.message}", message=f.message, type=f.severity)
+    if result.errors:
+        count = len(result.errors)
+        suite = element(
+            root, "testsuite", name="could not be evaluated", tests=count, failures=0, errors=count
+        )
+        for e in result.errors:
+            case = element(suite, "testcase", classname="hrpolicy", name=e.path)
+            element(case, "error", str(e), message=e.message)
+    write_document(root, stream)
+
+
 @hookimpl
 def hrpolicy_output_formats() -> tuple[OutputFormat, ...]:
-    return (OutputFormat("junit", "JUnit XML, for CI test reports", {"rules-test": write_test}, ".xml"),)
+    writers: dict[str, Writer] = {"check": write_check, "rules-test": write_test}
+    return (OutputFormat("junit", "JUnit XML, for CI test reports", writers, ".xml"),)

@@ -6,13 +6,11 @@ stale (regenerate with ``hrpolicy rules docs --output docs/rules.md``).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import IO
 
-from hrpolicy import api
+from hrpolicy import api, markdown
 from hrpolicy.authoring.describe import AREAS, Describer, area, segments
-from hrpolicy.errors import one_line
 from hrpolicy.evaluate.session import Session
 from hrpolicy.files import write_report
 
@@ -27,65 +25,18 @@ def run(dirs: Sequence[str], *, output: str | None, autoload: bool, stdout: IO[s
     return 0
 
 
-_ALWAYS = {"\\": "\\\\", "`": "\\`", "*": "\\*", "~": "\\~", "[": "\\[", "]": "\\]"}
-_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
-_BLOCK_START = re.compile(r"(?:[#>=+-]|\d{1,9}(?=[.)]))")
-
-
-def _md_text(text: str, *, cell: bool = False, start: bool = False) -> str:
-    """Rule text as Markdown that renders as that text: whitespace collapsed, control characters
-    replaced, ``<``, ``>`` and an ``&`` that could start a character reference as entities, no emphasis,
-    code, links or images (``[``, ``]`` escaped), and pipes escaped in table cells. ``start``: the text
-    opens a block, where ``#``, ``>``, ``-``, ``+`` or ``1.`` would start a heading, quote or list."""
-    text = one_line(" ".join(text.split()))
-    out = []
-    for i, ch in enumerate(text):
-        if ch == "&" and not re.match(r"[A-Za-z0-9#]", text[i + 1 : i + 2]):
-            out.append(ch)  # a bare "&" cannot start a character reference: kept readable
-        elif ch in _HTML:
-            out.append(_HTML[ch])
-        elif ch in _ALWAYS:
-            out.append(_ALWAYS[ch])
-        elif ch == "_":  # only intraword underscores can never open or close emphasis
-            inner = 0 < i < len(text) - 1 and text[i - 1].isalnum() and text[i + 1].isalnum()
-            out.append("_" if inner else "\\_")
-        elif ch == "|" and cell:
-            out.append("\\|")
-        else:
-            out.append(ch)
-    shown = "".join(out)
-    match = _BLOCK_START.match(shown) if start else None
-    if match:
-        cut = match.end() if match.group().isdigit() else 0
-        shown = shown[:cut] + "\\" + shown[cut:]
-    return shown
-
-
-def _md_code(text: str, *, cell: bool = False) -> str:
-    """``text`` verbatim as a Markdown code span: nothing escaped but pipes in table cells (which GFM
-    unescapes before the span is read), inside a backtick fence longer than any backtick run in it."""
-    text = one_line(text)
-    if cell:
-        text = text.replace("|", "\\|")
-    if not text.strip():
-        return "` `" if not text else "`" + text + "`"
-    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
-    pad = " " if text[0] in "` " or text[-1] in "` " else ""  # one space each side is stripped again
-    return f"{fence}{pad}{text}{pad}{fence}"
-
-
 def _md(text: str, *, cell: bool = False, start: bool = False) -> str:
     """A description (text and code runs, see :func:`hrpolicy.authoring.describe.segments`) as Markdown."""
     runs = segments(text)
     out = []
     for i, (run, is_code) in enumerate(runs):
         if is_code:
-            out.append(_md_code(run, cell=cell))
+            out.append(markdown.code(run, cell=cell))
         else:
             # Keep the spaces around code runs that the whitespace collapsing would drop.
             lead = " " if i > 0 and run[:1].isspace() else ""
             trail = " " if i < len(runs) - 1 and run[-1:].isspace() else ""
-            body = _md_text(run, cell=cell, start=start and i == 0)
+            body = markdown.text(run, cell=cell, start=start and i == 0)
             out.append(lead + body + trail if body else lead or trail)
     return "".join(out)
 
@@ -132,7 +83,7 @@ def render(session: Session) -> str:
             if info.redact:
                 out.append("- What it finds never appears in any output.")
             tags = ", ".join(_md(str(tag)) for tag in info.tags) or "(none)"
-            out.append(f"- Tags: {tags}; defined in {_md_code(info.source.rsplit(':', 1)[0])}")
+            out.append(f"- Tags: {tags}; defined in {markdown.code(info.source.rsplit(':', 1)[0])}")
             out += ["", f"Why: {_md(info.rationale)}", "", "References:", ""]
             for ref in info.references:
                 note = f": {_md(ref.note)}" if ref.note else ""

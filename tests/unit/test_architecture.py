@@ -27,6 +27,8 @@ PUBLIC_FOR_PLUGINS = {
     "hrpolicy.values",
     "hrpolicy.errors",
     "hrpolicy.identifiers",
+    "hrpolicy.markdown",
+    "hrpolicy.reports",
     "hrpolicy.load.document",
     "hrpolicy.load.yaml",
     "hrpolicy.load.jsonload",

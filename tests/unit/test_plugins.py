@@ -307,4 +307,5 @@ def test_entry_point_plugin_in_the_console_script(tmp_path: Path) -> None:
         off = run_installed(*args, *extra_args, cwd=tmp_path, env={**env, **extra_env})
         assert off.returncode == 2
         assert off.stdout == ""
-        assert off.stderr.strip() == "hrpolicy: error: unknown format 'fake' (available: json, text)"
+        available = "github, json, junit, markdown, sarif, text"
+        assert off.stderr.strip() == f"hrpolicy: error: unknown format 'fake' (available: {available})"

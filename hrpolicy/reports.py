@@ -1,0 +1,123 @@
+"""The JSON report of ``check`` (``schema_version`` 1): a :class:`~hrpolicy.model.RunResult` to the report's
+dictionary and back. The ``json`` output format writes it; ``publish github --results FILE`` reads it, so
+a report made by one CI job can be published by another.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from hrpolicy.model import AppliedWaiver, ErrorRecord, Finding, Location, ManifestResult, RuleInfo, RunResult
+
+REPORT_VERSION = 1
+
+
+def finding_dict(f: Finding) -> dict[str, Any]:
+    loc = f.location
+    waiver = None
+    if f.waiver is not None:
+        w = f.waiver
+        waiver = {
+            "reason": w.reason,
+            "approver": {"role": w.approver_role},
+            "ticket": w.ticket,
+            "expires": w.expires,
+            "status": w.status,
+            "source": w.source,
+        }
+    return {
+        "rule": f.rule,
+        "severity": f.severity,
+        "message": f.message,
+        "remediation": f.remediation,
+        "location": {"path": loc.path, "line": loc.line, "column": loc.column, "pointer": loc.pointer},
+        "waived": f.waived,
+        "waiver": waiver,
+        "fingerprint": f.fingerprint,
+    }
+
+
+def report(result: RunResult) -> dict[str, Any]:
+    findings = result.findings()
+    return {
+        "schema_version": REPORT_VERSION,
+        "tool": {
+            "name": "hrpolicy",
+            "version": result.version,
+            "rules": [{"id": r.id, "severity": r.severity, "title": r.title} for r in result.rules],
+        },
+        "evaluated_on": result.evaluated_on.isoformat(),
+        "results": [
+            {"manifest": r.manifest, "product": r.product, "findings": [finding_dict(f) for f in r.findings]}
+            for r in result.results
+        ],
+        "errors": [{"path": e.path, "line": e.line, "message": e.message} for e in result.errors],
+        "summary": {
+            "manifests": result.manifests,
+            "findings": sum(1 for f in findings if f.counts),
+            "waived": sum(1 for f in findings if f.waived),
+            "by_severity": result.by_severity(),
+            "exit_code": result.exit_code,
+        },
+    }
+
+
+def read_report(data: Any) -> RunResult:
+    """A RunResult from a JSON report (as :func:`report` writes it). Rules carry only what the report
+    keeps of them (id, title, severity). :raises ValueError: when ``data`` is not such a report."""
+    try:
+        if data["schema_version"] != REPORT_VERSION:
+            raise ValueError(f"schema_version {data['schema_version']!r} is not {REPORT_VERSION}")
+        rules = tuple(
+            RuleInfo(r["id"], r["title"], r["severity"], None, "", "", (), (), True, False, "")
+            for r in data["tool"]["rules"]
+        )
+        results = tuple(
+            ManifestResult(r["manifest"], r["product"], tuple(_finding(f) for f in r["findings"]))
+            for r in data["results"]
+        )
+        errors = tuple(ErrorRecord(e["path"], e["message"], e.get("line")) for e in data["errors"])
+        summary = data["summary"]
+        fail_on = _fail_on(summary, results)
+        return RunResult(
+            data["tool"]["version"],
+            rules,
+            datetime.date.fromisoformat(data["evaluated_on"]),
+            results,
+            errors,
+            fail_on,
+            summary["manifests"],
+        )
+    except (KeyError, TypeError, IndexError) as exc:
+        raise ValueError(f"not an hrpolicy JSON report ({type(exc).__name__}: {exc})") from None
+
+
+def _finding(f: dict[str, Any]) -> Finding:
+    loc = f["location"]
+    waiver = None
+    if f["waiver"] is not None:
+        w = f["waiver"]
+        waiver = AppliedWaiver(
+            f["rule"], w["reason"], w["approver"]["role"], w["expires"], w["status"], w["ticket"], w["source"]
+        )
+    return Finding(
+        f["rule"],
+        f["severity"],
+        f["message"],
+        f["remediation"],
+        Location(loc["path"], loc["line"], loc["column"], loc["pointer"]),
+        f["fingerprint"],
+        waiver,
+    )
+
+
+def _fail_on(summary: dict[str, Any], results: tuple[ManifestResult, ...]) -> str:
+    """The report keeps the exit code, not the threshold: the lowest threshold that gives that code."""
+    from hrpolicy.model import FAIL_ON_CHOICES
+
+    for candidate in reversed(FAIL_ON_CHOICES[:-1]):
+        trial = RunResult("", (), datetime.date.today(), results, (), candidate, 0)
+        if trial.exit_code == summary["exit_code"]:
+            return candidate
+    return "never"
