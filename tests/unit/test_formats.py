@@ -1,0 +1,169 @@
+"""The report formats for GitHub and CI: SARIF against the official schema, JUnit counts, workflow commands
+escaped as the Actions toolkit escapes them, Markdown that manifest text cannot inject into, and the JSON
+report read back."""
+
+from __future__ import annotations
+
+import io
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from helpers import REPO, TODAY, manifest, run_cli
+from hrpolicy.plugins import output_github, output_markdown, output_sarif
+
+from hrpolicy import api
+from hrpolicy.evaluate.session import Session
+from hrpolicy.model import OutputOptions, RunResult
+from hrpolicy.reports import read_report, report
+
+SHARED = REPO.parent / "shared" / "schemas"
+HOSTILE = "::error title=x::pwned\n<script>alert(1)</script> | **bold** [link](http://x) `code` %0A"
+
+
+def checked(session: Session, tmp_path: Path, body: str) -> RunResult:
+    (tmp_path / "hrpolicy.yaml").write_text(manifest(body), "utf-8")
+    return api.check([str(tmp_path / "hrpolicy.yaml")], today=TODAY, session=session)
+
+
+def render(session: Session, result: RunResult, name: str) -> str:
+    stream = io.StringIO()
+    session.plugins.output_formats("check")[name].writers["check"](result, stream, OutputOptions())
+    return stream.getvalue()
+
+
+EXAMPLE = REPO / "examples" / "acme-chat" / "hrpolicy.yaml"
+
+
+def example(session: Session) -> RunResult:
+    return api.check([str(EXAMPLE)], today=TODAY, session=session)
+
+
+def test_sarif_is_valid_against_the_official_schema(builtin_session: Session, tmp_path: Path) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    schema_file = SHARED / "sarif-schema-2.1.0.json"
+    if not schema_file.is_file():
+        pytest.skip(f"{schema_file} is missing (a clone without ../shared)")
+    result = api.check(
+        [str(REPO / "examples" / "acme-chat" / "hrpolicy.yaml")], today=TODAY, session=builtin_session
+    )
+    data = json.loads(render(builtin_session, result, "sarif"))
+    jsonschema.Draft4Validator(json.loads(schema_file.read_text("utf-8"))).validate(data)
+    run = data["runs"][0]
+    driver = run["tool"]["driver"]
+    assert driver["name"] == "hrpolicy"
+    assert driver["informationUri"]
+    assert len(driver["rules"]) == 29
+    for rule in driver["rules"]:
+        assert rule["help"]["text"]
+        assert rule["help"]["markdown"]
+        assert 0.1 <= float(rule["properties"]["security-severity"]) <= 10
+    ids = [r["id"] for r in driver["rules"]]
+    for res in run["results"]:
+        assert ids[res["ruleIndex"]] == res["ruleId"]
+        loc = res["locations"][0]["physicalLocation"]
+        assert loc["artifactLocation"]["uri"] == "examples/acme-chat/hrpolicy.yaml"
+        assert loc["artifactLocation"]["uriBaseId"] == "%SRCROOT%"
+        assert loc["region"]["startLine"] >= 1
+        assert res["partialFingerprints"]["primaryLocationLineHash"]
+    waived = [r for r in run["results"] if "suppressions" in r]
+    assert len(waived) == 1
+    assert waived[0]["suppressions"][0]["kind"] == "external"
+    assert waived[0]["suppressions"][0]["justification"].startswith("Brazil joins")
+    assert run["automationDetails"]["id"].startswith("hrpolicy/")
+    assert run["invocations"][0]["executionSuccessful"] is True
+
+
+def test_sarif_uris_are_relative_to_the_repository_root(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    (root / "svc").mkdir(parents=True)
+    assert output_sarif._uri(str(root / "svc" / "hrpolicy.yaml"), str(root)) == "svc/hrpolicy.yaml"
+    assert output_sarif._uri(str(root / "a b" / "hrpolicy.yaml"), str(root)) == "a%20b/hrpolicy.yaml"
+
+
+def test_junit_counts_agree_with_the_elements(builtin_session: Session, tmp_path: Path) -> None:
+    result = example(builtin_session)
+    root = ET.fromstring(render(builtin_session, result, "junit"))
+    (suite,) = root.iter("testsuite")
+    cases = list(suite.iter("testcase"))
+    assert int(suite.get("tests", "0")) == len(cases) == 29
+    failed = [c for c in cases if c.find("failure") is not None]
+    assert int(suite.get("failures", "0")) == len(failed) == 5
+    failure = next(c for c in failed if c.get("name") == "HRDD-MKT-001").find("failure")
+    assert failure is not None
+    assert "hrpolicy.yaml:29:5" in (failure.text or "")
+
+
+def test_workflow_commands_are_escaped_as_the_toolkit_escapes(
+    builtin_session: Session, tmp_path: Path
+) -> None:
+    assert output_github.escape_data("a%b\r\nc") == "a%25b%0D%0Ac"
+    assert output_github.escape_property("a:b,c%\n") == "a%3Ab%2Cc%25%0A"
+    body = f"markets: [{{country: DE, status: launched}}]\nx-note: {json.dumps(HOSTILE)}"
+    result = checked(builtin_session, tmp_path, body)
+    lines = render(builtin_session, result, "github").splitlines()
+    assert lines
+    for line in lines:
+        assert line.startswith(("::error ", "::warning ", "::notice "))
+        assert line.count("::") == 2  # the command's own two: nothing from a manifest opens or closes one
+
+
+def test_at_most_ten_annotations_per_level_most_severe_first(
+    builtin_session: Session, tmp_path: Path
+) -> None:
+    codes = ["VN", "CN", "RU", "TR", "IR", "MM", "BY", "CU", "EG", "SA", "AE", "PK", "ET", "DE", "FR"]
+    markets = ", ".join(f"{{country: {c}, status: launched}}" for c in codes)
+    result = checked(builtin_session, tmp_path, f"markets: [{markets}]")
+    lines = render(builtin_session, result, "github").splitlines()
+    errors = [line for line in lines if line.startswith("::error ")]
+    assert len(errors) == 10
+    assert "(critical)" in errors[0]
+    assert lines[-1].startswith("::notice title=hrpolicy::")
+    assert "more findings are not annotated" in lines[-1]
+
+
+def test_markdown_cannot_be_injected(builtin_session: Session, tmp_path: Path) -> None:
+    body = (
+        "markets: [{country: DE, status: launched}]\n"
+        f"waivers: [{{rule: HRDD-MKT-001, reason: {json.dumps(HOSTILE)}, approver: {{role: gc}}, "
+        "expires: 2027-01-01}]"
+    )
+    result = checked(builtin_session, tmp_path, body)
+    text = render(builtin_session, result, "markdown")
+    assert "<script>" not in text
+    assert "**bold**" not in text
+    assert "[link](" not in text
+    assert "&lt;script&gt;" in text
+    for line in text.splitlines():
+        if line.startswith("| "):  # every table row keeps its cells: no pipe from the manifest splits one
+            assert line.count(" | ") >= 3
+
+
+def test_markdown_stays_under_its_limit_and_says_what_it_left_out(
+    builtin_session: Session, tmp_path: Path
+) -> None:
+    markets = ", ".join(f"{{country: {c}, status: launched}}" for c in ["VN", "CN", "RU", "TR", "MM", "DE"])
+    result = checked(builtin_session, tmp_path, f"markets: [{markets}]")
+    full = output_markdown.render(result)
+    cut = output_markdown.render(result, limit=1200)
+    assert len(cut) <= 1200 < len(full)
+    assert "more rows are not shown here" in cut
+
+
+def test_the_json_report_reads_back(builtin_session: Session, tmp_path: Path) -> None:
+    result = example(builtin_session)
+    again = read_report(json.loads(json.dumps(report(result))))
+    assert report(again) == report(result)
+    assert again.exit_code == result.exit_code
+    with pytest.raises(ValueError, match="not an hrpolicy JSON report"):
+        read_report({"schema_version": 1})
+
+
+@pytest.mark.parametrize("fmt", ["sarif", "junit", "github", "markdown"])
+def test_every_format_through_the_command_line(tmp_path: Path, fmt: str) -> None:
+    (tmp_path / "hrpolicy.yaml").write_text(manifest("markets: [{country: DE, status: launched}]"), "utf-8")
+    proc = run_cli("check", "--today", TODAY.isoformat(), "--format", f"{fmt}=out.{fmt}", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert (tmp_path / f"out.{fmt}").read_text("utf-8")
+    assert "1 manifest checked" in proc.stdout  # the text report still goes to stdout
