@@ -38,6 +38,8 @@ def base_document(path: Path, ref: str, loader: ManifestLoader) -> Document | No
         if shown.returncode != 0:
             verify = _git("-C", top, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
             if verify.returncode != 0:
+                if ref == "HEAD":  # no commit yet (the first one is being made): nothing was there before
+                    return None
                 raise UsageError(f"--base: {ref!r} is not a commit in {top}")
             return None
     except (OSError, subprocess.CalledProcessError):
