@@ -37,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("rule_id", metavar="RULE-ID")
     explain.add_argument("--rules", action="append", default=[], metavar="DIR", help=DIRS_HELP)
     _no_plugins(explain)
+    publish = sub.add_parser("publish", help="publish results where reviewers see them: github")
+    _add_publish(publish.add_subparsers(dest="publish_command", metavar="TARGET", required=True))
     schema = sub.add_parser("schema", help="print a JSON Schema (for editors and CI)")
     schema.add_argument("name", choices=SCHEMA_NAMES)
     init = sub.add_parser("init", help="write a commented starter hrpolicy.yaml")
@@ -68,7 +70,22 @@ def _no_plugins(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_check(check: argparse.ArgumentParser) -> None:
+def _add_publish(targets: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    github = targets.add_parser(
+        "github", help="check run with annotations, step summary and outputs, from GitHub Actions (PyGithub)"
+    )
+    _add_check(github, formats=False)
+    github.add_argument("--results", metavar="FILE", help="publish this JSON report instead of evaluating")
+    github.add_argument("--name", default="hrpolicy", help="check run name (default: hrpolicy)")
+    github.add_argument(
+        "--comment", action="store_true", help="also keep one sticky comment on the pull request"
+    )
+    github.add_argument(
+        "--sarif", metavar="FILE", help="also write SARIF for github/codeql-action/upload-sarif"
+    )
+
+
+def _add_check(check: argparse.ArgumentParser, *, formats: bool = True) -> None:
     check.add_argument(
         "paths",
         nargs="*",
@@ -83,7 +100,8 @@ def _add_check(check: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="rules directory (repeatable; replaces the built-in pack and plugin packs)",
     )
-    _formats(check, "text (default), json", " (text goes to stdout when all go to files)")
+    if formats:
+        _formats(check, "text (default), json", " (text goes to stdout when all go to files)")
     check.add_argument(
         "--fail-on",
         choices=FAIL_ON_CHOICES,
@@ -98,7 +116,8 @@ def _add_check(check: argparse.ArgumentParser) -> None:
     )
     check.add_argument("--jobs", "-j", type=int, default=1, metavar="N", help="worker processes (default 1)")
     _no_plugins(check)
-    check.add_argument("--verbose", "-v", action="store_true", help="also print remediation text")
+    if formats:
+        check.add_argument("--verbose", "-v", action="store_true", help="also print remediation text")
 
 
 def _add_rules(rules_sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -175,6 +194,22 @@ def _dispatch(args: argparse.Namespace) -> int:
         )
     if args.command == "rules":
         return _dispatch_rules(args)
+    if args.command == "publish":
+        from hrpolicy.commands import publish_github
+
+        return publish_github.run(
+            args.paths,
+            today=parse_today(args.today),
+            rules=args.rules,
+            fail_on=args.fail_on,
+            base=args.base,
+            jobs=args.jobs,
+            autoload=not args.no_plugins,
+            results=args.results,
+            name=args.name,
+            comment=args.comment,
+            sarif=args.sarif,
+        )
     if args.command == "explain":
         from hrpolicy.commands import explain
 

@@ -1,0 +1,225 @@
+"""Publishing a run to GitHub from Actions: a check run with annotations (PyGithub), the step summary, step
+outputs, and an optional sticky pull-request comment. Imported only by ``hrpolicy publish github``, so
+``hrpolicy check`` never loads PyGithub.
+
+Configuration comes from the standard Actions environment: ``GITHUB_TOKEN``, ``GITHUB_REPOSITORY``,
+``GITHUB_SHA`` (on ``pull_request`` events the pull request's head from ``GITHUB_EVENT_PATH``),
+``GITHUB_API_URL`` (GitHub Enterprise Server), ``GITHUB_STEP_SUMMARY`` and ``GITHUB_OUTPUT``.
+
+The check run is created with the first 50 annotations and updated with the rest in batches of 50 (GitHub
+appends them), so 1,000 findings take 20 requests. 5xx answers and secondary rate limits are retried with
+bounded backoff. A 403 on a write (a fork's pull request has a read-only token) falls back to
+workflow-command annotations and the step summary, with one notice; the run still ends by its findings.
+The token is never printed, not even in an error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from typing import IO, Any, NamedTuple
+
+from hrpolicy.errors import UsageError, one_line
+from hrpolicy.model import NOTICE, SEVERITIES, Finding, RunResult
+
+BATCH = 50
+SUMMARY_LIMIT = 65_000  # GitHub takes 65,535 characters for a check run's summary and text
+COMMENT_MARKER = "<!-- hrpolicy:sticky-comment -->"
+ANNOTATION_LEVEL = {"critical": "failure", "high": "failure", "medium": "warning", "low": "warning"}
+
+
+class ActionsContext(NamedTuple):
+    token: str
+    repository: str
+    sha: str
+    api_url: str
+    event_name: str
+    pull_number: int | None
+    base_sha: str | None
+    step_summary: str | None
+    output: str | None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> ActionsContext:
+        token = env.get("GITHUB_TOKEN", "")
+        repository = env.get("GITHUB_REPOSITORY", "")
+        if not token or "/" not in repository:
+            raise UsageError(
+                "publish github needs GITHUB_TOKEN and GITHUB_REPOSITORY (as set in GitHub Actions)"
+            )
+        event = _event(env.get("GITHUB_EVENT_PATH"))
+        pull = event.get("pull_request") if isinstance(event.get("pull_request"), dict) else None
+        sha = (pull or {}).get("head", {}).get("sha") or env.get("GITHUB_SHA", "")
+        if not sha:
+            raise UsageError("publish github needs GITHUB_SHA or a pull_request event payload")
+        return cls(
+            token=token,
+            repository=repository,
+            sha=str(sha),
+            api_url=env.get("GITHUB_API_URL", "https://api.github.com").rstrip("/"),
+            event_name=env.get("GITHUB_EVENT_NAME", ""),
+            pull_number=int(pull["number"]) if pull and str(pull.get("number", "")).isdigit() else None,
+            base_sha=str(pull["base"]["sha"]) if pull and isinstance(pull.get("base"), dict) else None,
+            step_summary=env.get("GITHUB_STEP_SUMMARY") or None,
+            output=env.get("GITHUB_OUTPUT") or None,
+        )
+
+
+def _event(path: str | None) -> dict[str, Any]:
+    if not path:
+        return {}
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def conclusion(result: RunResult) -> str:
+    return "success" if result.exit_code == 0 else "failure"
+
+
+def annotation(f: Finding) -> dict[str, Any]:
+    level = "notice" if f.waived or f.severity == NOTICE else ANNOTATION_LEVEL.get(f.severity, "warning")
+    return {
+        "path": f.location.path,
+        "start_line": max(1, f.location.line),
+        "end_line": max(1, f.location.line),
+        "annotation_level": level,
+        "title": f"{f.rule} ({'waived' if f.waived else f.severity})"[:255],
+        "message": f.message[:60_000] or f.rule,
+    }
+
+
+def counts(result: RunResult) -> dict[str, int]:
+    tally = result.by_severity()
+    return {s: tally.get(s, 0) for s in SEVERITIES}
+
+
+def title(result: RunResult) -> str:
+    tally = counts(result)
+    total = sum(tally.values())
+    detail = ", ".join(f"{n} {s}" for s, n in tally.items() if n)
+    return (
+        f"{total} finding{'' if total == 1 else 's'}"
+        + (f" ({detail})" if detail else "")
+        + (", errors" if result.errors else "")
+    )
+
+
+class Published(NamedTuple):
+    conclusion: str
+    check_run_url: str | None
+    requests: int
+    fell_back: bool
+
+
+def _client(ctx: ActionsContext) -> Any:
+    import github
+    from github import Auth, GithubRetry
+
+    interval = float(os.environ.get("HRPOLICY_GITHUB_WRITE_INTERVAL", "1"))
+    retry = GithubRetry(
+        total=5,
+        backoff_factor=float(os.environ.get("HRPOLICY_GITHUB_BACKOFF", "1")),
+        backoff_max=30,
+        status_forcelist=(500, 502, 503, 504),
+        allowed_methods=None,
+        secondary_rate_wait=60,
+        max_rate_limit_wait=300,
+    )
+    return github.Github(
+        auth=Auth.Token(ctx.token),
+        base_url=ctx.api_url,
+        retry=retry,
+        seconds_between_requests=0,
+        seconds_between_writes=interval,
+    )
+
+
+def publish_check_run(result: RunResult, ctx: ActionsContext, name: str, summary: str) -> Published:
+    """Create the check run and add every annotation. :raises github.GithubException: on failure."""
+    gh = _client(ctx)
+    repo = gh.get_repo(ctx.repository, lazy=True)
+    notes = [annotation(f) for f in result.findings()]
+    output = {"title": title(result), "summary": summary, "annotations": notes[:BATCH]}
+    run = repo.create_check_run(
+        name, ctx.sha, status="completed", conclusion=conclusion(result), output=output
+    )
+    requests = 1
+    for start in range(BATCH, len(notes), BATCH):
+        run.edit(
+            output={"title": title(result), "summary": summary, "annotations": notes[start : start + BATCH]}
+        )
+        requests += 1
+    return Published(conclusion(result), getattr(run, "html_url", None), requests, False)
+
+
+def sticky_comment(ctx: ActionsContext, body: str) -> None:
+    """Create or update the one hrpolicy comment on the pull request."""
+    if ctx.pull_number is None:
+        return
+    gh = _client(ctx)
+    issue = gh.get_repo(ctx.repository, lazy=True).get_issue(ctx.pull_number)
+    text = f"{COMMENT_MARKER}\n{body}"
+    for comment in issue.get_comments():
+        if COMMENT_MARKER in (comment.body or ""):
+            comment.edit(text)
+            return
+    issue.create_comment(text)
+
+
+def write_step_summary(path: str | None, text: str) -> None:
+    if path:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(text + "\n")
+
+
+def write_outputs(path: str | None, result: RunResult, sarif: str | None) -> None:
+    if not path:
+        return
+    lines = [f"conclusion={conclusion(result)}", f"findings={sum(counts(result).values())}"]
+    lines += [f"{severity}={n}" for severity, n in counts(result).items()]
+    lines.append(f"exit-code={result.exit_code}")
+    if sarif:
+        lines.append(f"sarif={one_line(sarif)}")
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write("".join(line + "\n" for line in lines))
+
+
+def secret_free(text: str, token: str) -> str:
+    """``text`` with the token removed, whatever printed it."""
+    return text.replace(token, "***") if token else text
+
+
+def notice(stream: IO[str], message: str) -> None:
+    stream.write(f"::notice title=hrpolicy::{one_line(message)}\n")
+    stream.flush()
+
+
+def base_commit(sha: str, stream: IO[str]) -> str | None:
+    """The pull request's base commit, fetched (depth 1) when a shallow checkout lacks it; None, with a
+    notice saying so, when it cannot be had."""
+    import subprocess
+
+    def git(*args: str) -> int:
+        try:
+            return subprocess.run(["git", *args], capture_output=True, check=False, timeout=120).returncode
+        except (OSError, subprocess.SubprocessError):
+            return 1
+
+    if git("cat-file", "-e", f"{sha}^{{commit}}") == 0:
+        return sha
+    if (
+        git("fetch", "--no-tags", "--depth=1", "origin", sha) == 0
+        and git("cat-file", "-e", f"{sha}^{{commit}}") == 0
+    ):
+        return sha
+    notice(
+        stream,
+        f"the pull request's base commit {sha[:12]} is not in this checkout and could not be fetched; "
+        "change-aware rules compare each manifest with itself (use actions/checkout with fetch-depth: 0)",
+    )
+    return None
