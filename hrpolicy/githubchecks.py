@@ -42,6 +42,11 @@ class ActionsContext(NamedTuple):
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ActionsContext:
+        """:raises UsageError: outside Actions, or without PyGithub installed."""
+        import importlib.util
+
+        if importlib.util.find_spec("github") is None:
+            raise UsageError("publish github needs PyGithub: pip install 'hrpolicy[github]'")
         token = env.get("GITHUB_TOKEN", "")
         repository = env.get("GITHUB_REPOSITORY", "")
         if not token or "/" not in repository:
@@ -125,7 +130,7 @@ def _client(ctx: ActionsContext) -> Any:
         total=5,
         backoff_factor=float(os.environ.get("HRPOLICY_GITHUB_BACKOFF", "1")),
         backoff_max=30,
-        status_forcelist=(500, 502, 503, 504),
+        status_forcelist=[500, 502, 503, 504],
         allowed_methods=None,
         secondary_rate_wait=60,
         max_rate_limit_wait=300,
@@ -136,13 +141,14 @@ def _client(ctx: ActionsContext) -> Any:
         retry=retry,
         seconds_between_requests=0,
         seconds_between_writes=interval,
+        lazy=True,
     )
 
 
 def publish_check_run(result: RunResult, ctx: ActionsContext, name: str, summary: str) -> Published:
     """Create the check run and add every annotation. :raises github.GithubException: on failure."""
     gh = _client(ctx)
-    repo = gh.get_repo(ctx.repository, lazy=True)
+    repo = gh.get_repo(ctx.repository)
     notes = [annotation(f) for f in result.findings()]
     output = {"title": title(result), "summary": summary, "annotations": notes[:BATCH]}
     run = repo.create_check_run(
@@ -162,13 +168,13 @@ def sticky_comment(ctx: ActionsContext, body: str) -> None:
     if ctx.pull_number is None:
         return
     gh = _client(ctx)
-    issue = gh.get_repo(ctx.repository, lazy=True).get_issue(ctx.pull_number)
+    pull = gh.get_repo(ctx.repository).get_pull(ctx.pull_number)
     text = f"{COMMENT_MARKER}\n{body}"
-    for comment in issue.get_comments():
+    for comment in pull.get_issue_comments():
         if COMMENT_MARKER in (comment.body or ""):
             comment.edit(text)
             return
-    issue.create_comment(text)
+    pull.create_issue_comment(text)
 
 
 def write_step_summary(path: str | None, text: str) -> None:

@@ -13,12 +13,15 @@ import json
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from hrpolicy import api
 from hrpolicy.errors import UsageError, one_line
 from hrpolicy.files import write_report
 from hrpolicy.model import RunResult
+
+if TYPE_CHECKING:
+    from hrpolicy.githubchecks import ActionsContext
 
 
 def run(
@@ -72,13 +75,12 @@ def run(
     return result.exit_code
 
 
-def _publish(result: RunResult, ctx: object, name: str, out: IO[str], err: IO[str]) -> None:
+def _publish(result: RunResult, ctx: ActionsContext, name: str, out: IO[str], err: IO[str]) -> None:
     from hrpolicy import githubchecks as gc
     from hrpolicy.model import OutputOptions
     from hrpolicy.plugins.output_github import write as write_annotations
     from hrpolicy.plugins.output_markdown import render
 
-    assert isinstance(ctx, gc.ActionsContext)
     try:
         published = gc.publish_check_run(result, ctx, name, render(result, limit=gc.SUMMARY_LIMIT))
         out.write(f"hrpolicy: check run '{one_line(name)}' published in {published.requests} requests\n")

@@ -1,0 +1,340 @@
+"""``hrpolicy publish github`` with the real PyGithub against a local HTTP server that checks every request
+(method, path, body) against GitHub's OpenAPI description (../shared/schemas/github-rest-checks-subset.json)
+and answers as GitHub does: create plus batches, 502 then success, 403 on writes (a fork's token), a
+secondary rate limit, a GitHub Enterprise Server base URL, a sticky comment."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import REPO, TODAY, manifest, run_cli
+
+from hrpolicy.model import Finding, Location, ManifestResult, RuleInfo, RunResult
+from hrpolicy.reports import report
+
+SPEC_FILE = REPO.parent / "shared" / "schemas" / "github-rest-checks-subset.json"
+TOKEN = "ghs_FAKEtokenTHATmustNEVERbePRINTED0123"
+
+
+@pytest.fixture(scope="module")
+def openapi() -> Any:
+    if not SPEC_FILE.is_file():
+        pytest.skip(f"{SPEC_FILE} is missing (a clone without ../shared)")
+    core = pytest.importorskip("openapi_core")
+    return core.OpenAPI.from_dict(json.loads(SPEC_FILE.read_text("utf-8")))
+
+
+class FakeGitHub:
+    """The requests it saw, what it answers, and every request validated against the OpenAPI description."""
+
+    def __init__(self, openapi: Any, prefix: str = ""):
+        self.openapi = openapi
+        self.prefix = prefix
+        self.requests: list[tuple[str, str, Any]] = []
+        self.invalid: list[str] = []
+        self.fail_writes_with: int | None = None  # every POST/PATCH answers this status
+        self.fail_first: list[tuple[int, dict[str, str]]] = []  # the next writes answer these, then succeed
+        self.comments: dict[int, str] = {}
+        self.base = ""
+
+    def validate(self, method: str, path: str, body: bytes) -> None:
+        from openapi_core.testing import MockRequest
+
+        request = MockRequest(
+            "https://api.github.com", method.lower(), path, data=body or None, content_type="application/json"
+        )
+        try:
+            self.openapi.validate_request(request)
+        except Exception as exc:
+            self.invalid.append(f"{method} {path}: {exc}")
+
+    def answer(self, method: str, path: str, body: Any) -> tuple[int, dict[str, str], Any]:
+        if method in ("POST", "PATCH"):
+            if self.fail_first:
+                status, headers = self.fail_first.pop(0)
+                limited = "retry-after" in headers
+                message = "You have exceeded a secondary rate limit" if limited else "Bad gateway"
+                return status, headers, {"message": message}
+            if self.fail_writes_with:
+                return self.fail_writes_with, {}, {"message": "Resource not accessible by integration"}
+        repo = f"{self.base}/repos/acme/app"
+        if method == "POST" and path.endswith("/check-runs"):
+            return (
+                201,
+                {},
+                {"id": 7, "url": f"{repo}/check-runs/7", "html_url": "https://github.test/r/7", **body},
+            )
+        if method == "PATCH" and re.search(r"/check-runs/\d+$", path):
+            return 200, {}, {"id": 7, "url": f"{repo}/check-runs/7", **body}
+        if method == "GET" and re.search(r"/pulls/\d+$", path):
+            number = int(path.rsplit("/", 1)[1])
+            issue = f"{repo}/issues/{number}"
+            return 200, {}, {"number": number, "url": f"{repo}/pulls/{number}", "issue_url": issue}
+        if method == "GET" and path.endswith("/comments"):
+            listed = [
+                {"id": i, "url": f"{repo}/issues/comments/{i}", "body": b} for i, b in self.comments.items()
+            ]
+            return 200, {}, listed
+        if method == "POST" and path.endswith("/comments"):
+            number = len(self.comments) + 100
+            self.comments[number] = body["body"]
+            return 201, {}, self.comment(number)
+        if method == "PATCH" and "/issues/comments/" in path:
+            number = int(path.rsplit("/", 1)[1])
+            self.comments[number] = body["body"]
+            return 200, {}, self.comment(number)
+        return 404, {}, {"message": "Not Found"}
+
+    def comment(self, number: int) -> dict[str, Any]:
+        return {
+            "id": number,
+            "url": f"{self.base}/repos/acme/app/issues/comments/{number}",
+            "body": self.comments[number],
+        }
+
+
+@pytest.fixture
+def github(openapi: Any, request: pytest.FixtureRequest) -> Iterator[FakeGitHub]:
+    fake = FakeGitHub(openapi, prefix=getattr(request, "param", ""))
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def _handle(self) -> None:
+            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            path = self.path.split("?", 1)[0]
+            assert (
+                self.headers.get("Authorization") == f"token {TOKEN}"
+                or self.headers.get("Authorization") == f"Bearer {TOKEN}"
+            )
+            if fake.prefix:
+                assert path.startswith(fake.prefix), path
+                path = path[len(fake.prefix) :]
+            fake.validate(self.command, path, raw)
+            body = json.loads(raw) if raw else None
+            fake.requests.append((self.command, path, body))
+            status, headers, answer = fake.answer(self.command, path, body)
+            data = json.dumps(answer).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = do_PATCH = _handle
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    fake.base = f"http://127.0.0.1:{server.server_port}{fake.prefix}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield fake
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def actions_env(tmp_path: Path, fake: FakeGitHub, pull: bool = False) -> dict[str, str]:
+    event = tmp_path / "event.json"
+    payload: dict[str, Any] = {}
+    if pull:
+        payload = {"pull_request": {"number": 7, "head": {"sha": "a" * 40}, "base": {"sha": "b" * 40}}}
+    event.write_text(json.dumps(payload), "utf-8")
+    (tmp_path / "summary.md").touch()
+    (tmp_path / "output.txt").touch()
+    return {
+        "GITHUB_TOKEN": TOKEN,
+        "GITHUB_REPOSITORY": "acme/app",
+        "GITHUB_SHA": "c" * 40,
+        "GITHUB_API_URL": fake.base,
+        "GITHUB_EVENT_NAME": "pull_request" if pull else "push",
+        "GITHUB_EVENT_PATH": str(event),
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+        "GITHUB_OUTPUT": str(tmp_path / "output.txt"),
+        "HRPOLICY_GITHUB_WRITE_INTERVAL": "0",
+        "HRPOLICY_GITHUB_BACKOFF": "0.01",
+    }
+
+
+def synthetic_report(tmp_path: Path, findings: int) -> Path:
+    """A JSON report with ``findings`` findings (what a CI job would have written)."""
+    rule = RuleInfo("HRDD-MKT-001", "t", "high", None, "", "", (), (), True, False, "")
+    found = tuple(
+        Finding(
+            "HRDD-MKT-001",
+            "high",
+            f"finding {i}",
+            "do x",
+            Location("svc/hrpolicy.yaml", i + 1, 1, ""),
+            f"{i:032x}",
+        )
+        for i in range(findings)
+    )
+    result = RunResult(
+        "0.1.0", (rule,), TODAY, (ManifestResult("svc/hrpolicy.yaml", "p", found),), (), "high", 1
+    )
+    path = tmp_path / "report.json"
+    path.write_text(json.dumps(report(result)), "utf-8")
+    return path
+
+
+def publish(tmp_path: Path, env: dict[str, str], *args: str) -> Any:
+    proc = run_cli("publish", "github", "--today", TODAY.isoformat(), *args, cwd=tmp_path, env=env)
+    assert TOKEN not in proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return proc
+
+
+def writes(fake: FakeGitHub) -> list[tuple[str, str, Any]]:
+    return [r for r in fake.requests if r[0] in ("POST", "PATCH")]
+
+
+def test_a_check_run_is_created_then_completed_in_batches_of_50(tmp_path: Path, github: FakeGitHub) -> None:
+    env = actions_env(tmp_path, github)
+    proc = publish(tmp_path, env, "--results", str(synthetic_report(tmp_path, 120)))
+    assert proc.returncode == 1
+    assert github.invalid == []
+    (post, *patches) = writes(github) or pytest.fail(proc.stdout + proc.stderr + str(github.requests))
+    assert post[0] == "POST"
+    assert post[1] == "/repos/acme/app/check-runs"
+    assert post[2]["head_sha"] == "c" * 40
+    assert post[2]["conclusion"] == "failure"
+    assert [len(p[2]["output"]["annotations"]) for p in (post, *patches)] == [50, 50, 20]
+    assert all(len(p[2]["output"]["summary"]) <= 65_535 for p in (post, *patches))
+    outputs = (tmp_path / "output.txt").read_text("utf-8")
+    assert "conclusion=failure" in outputs
+    assert "high=120" in outputs
+    assert "finding 0" in (tmp_path / "summary.md").read_text("utf-8")
+
+
+def test_1000_findings_take_at_most_21_requests(tmp_path: Path, github: FakeGitHub) -> None:
+    proc = publish(
+        tmp_path, actions_env(tmp_path, github), "--results", str(synthetic_report(tmp_path, 1000))
+    )
+    assert proc.returncode == 1
+    assert github.invalid == []
+    assert len(github.requests) <= 21
+    assert sum(len(r[2]["output"]["annotations"]) for r in writes(github)) == 1000
+
+
+def test_a_502_is_retried(tmp_path: Path, github: FakeGitHub) -> None:
+    github.fail_first = [(502, {})]
+    proc = publish(tmp_path, actions_env(tmp_path, github), "--results", str(synthetic_report(tmp_path, 3)))
+    assert proc.returncode == 1
+    assert [r[0] for r in github.requests] == ["POST", "POST"]
+    assert "published" in proc.stdout
+
+
+def test_a_secondary_rate_limit_is_waited_out(tmp_path: Path, github: FakeGitHub) -> None:
+    github.fail_first = [(403, {"retry-after": "1"})]
+    proc = publish(tmp_path, actions_env(tmp_path, github), "--results", str(synthetic_report(tmp_path, 3)))
+    assert proc.returncode == 1
+    assert [r[0] for r in github.requests] == ["POST", "POST"]
+    assert "published" in proc.stdout
+
+
+def test_a_read_only_token_falls_back_to_annotations_and_still_exits_by_the_findings(
+    tmp_path: Path, github: FakeGitHub
+) -> None:
+    github.fail_writes_with = 403
+    env = actions_env(tmp_path, github, pull=True)
+    (tmp_path / "hrpolicy.yaml").write_text(manifest("markets: [{country: VN, status: launched}]"), "utf-8")
+    proc = publish(tmp_path, env, "--comment")
+    assert proc.returncode == 1
+    lines = proc.stdout.splitlines()
+    assert any(
+        line.startswith("::notice title=hrpolicy::the token cannot create check runs") for line in lines
+    )
+    assert any(line.startswith("::error file=hrpolicy.yaml,line=3") for line in lines)
+    assert "HRDD-MKT-001" in (tmp_path / "summary.md").read_text("utf-8")
+    assert github.invalid == []
+
+
+def test_a_clean_run_succeeds(tmp_path: Path, github: FakeGitHub) -> None:
+    (tmp_path / "hrpolicy.yaml").write_text(manifest(), "utf-8")
+    proc = publish(tmp_path, actions_env(tmp_path, github))
+    assert proc.returncode == 0
+    (post,) = writes(github)
+    assert post[2]["conclusion"] == "success"
+    assert github.invalid == []
+
+
+@pytest.mark.parametrize("github", ["/api/v3"], indirect=True)
+def test_github_enterprise_server_base_url(tmp_path: Path, github: FakeGitHub) -> None:
+    proc = publish(tmp_path, actions_env(tmp_path, github), "--results", str(synthetic_report(tmp_path, 2)))
+    assert proc.returncode == 1
+    assert writes(github)[0][1] == "/repos/acme/app/check-runs"  # seen below /api/v3
+    assert github.invalid == []
+
+
+def test_the_sticky_comment_is_updated_in_place(tmp_path: Path, github: FakeGitHub) -> None:
+    env = actions_env(tmp_path, github, pull=True)
+    report_file = str(synthetic_report(tmp_path, 2))
+    publish(tmp_path, env, "--results", report_file, "--comment")
+    publish(tmp_path, env, "--results", report_file, "--comment")
+    assert len(github.comments) == 1
+    assert [r[0] for r in github.requests if "/comments" in r[1] and r[0] != "GET"] == ["POST", "PATCH"]
+    assert github.invalid == []
+
+
+def test_sarif_is_written_for_upload(tmp_path: Path, github: FakeGitHub) -> None:
+    (tmp_path / "hrpolicy.yaml").write_text(manifest("markets: [{country: VN, status: launched}]"), "utf-8")
+    proc = publish(tmp_path, actions_env(tmp_path, github), "--sarif", "out.sarif")
+    assert proc.returncode == 1
+    assert json.loads((tmp_path / "out.sarif").read_text("utf-8"))["version"] == "2.1.0"
+    assert "sarif=out.sarif" in (tmp_path / "output.txt").read_text("utf-8")
+
+
+def test_check_never_imports_pygithub(tmp_path: Path) -> None:
+    import subprocess
+
+    (tmp_path / "hrpolicy.yaml").write_text(manifest(), "utf-8")
+    code = (
+        "import sys\n"
+        "from hrpolicy.main import main\n"
+        "main(['check', '--today', '2026-11-28', '--format', 'json'])\n"
+        "heavy = ('github', 'requests', 'urllib3')\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in heavy)\n"
+        "sys.exit(str(loaded) if loaded else 0)"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_without_the_actions_environment_it_says_what_is_missing(tmp_path: Path) -> None:
+    proc = run_cli("publish", "github", cwd=tmp_path, env={"GITHUB_TOKEN": "", "GITHUB_REPOSITORY": ""})
+    assert proc.returncode == 2
+    assert "GITHUB_TOKEN and GITHUB_REPOSITORY" in proc.stderr
+
+
+def test_the_fake_server_rejects_what_github_would(openapi: Any) -> None:
+    fake = FakeGitHub(openapi)
+    fake.validate("POST", "/repos/acme/app/check-runs", b'{"name": "hrpolicy"}')  # head_sha is required
+    fake.validate("PATCH", "/repos/acme/app/check-runs/7", b'{"conclusion": "passed"}')  # not an enum value
+    fake.validate("DELETE", "/repos/acme/app/check-runs/7", b"")  # not an operation
+    assert len(fake.invalid) == 3, fake.invalid
+
+
+def test_without_pygithub_it_says_how_to_install_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "github" else real(name, *a)
+    )
+    proc = run_cli("publish", "github", cwd=tmp_path, env={"GITHUB_TOKEN": TOKEN, "GITHUB_REPOSITORY": "a/b"})
+    assert proc.returncode == 2
+    assert "pip install 'hrpolicy[github]'" in proc.stderr
