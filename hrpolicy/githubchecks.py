@@ -130,7 +130,7 @@ def _client(ctx: ActionsContext) -> Any:
         total=5,
         backoff_factor=float(os.environ.get("HRPOLICY_GITHUB_BACKOFF", "1")),
         backoff_max=30,
-        status_forcelist=[500, 502, 503, 504],
+        status_forcelist=[429, 500, 502, 503, 504],
         allowed_methods=None,
         secondary_rate_wait=60,
         max_rate_limit_wait=300,

@@ -22,6 +22,7 @@ TODAY = datetime.date(2026, 11, 28)
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "acme-chat" / "hrpolicy.yaml"
 HRPOLICY = Path(sys.executable).parent / "hrpolicy"
+SHARED = REPO.parent / "shared" / "schemas"
 
 Outcome = ManifestResult | list[ErrorRecord]
 
@@ -246,3 +247,16 @@ def findings_of(report: dict[str, Any]) -> list[dict[str, Any]]:
 
 def triples(findings: list[dict[str, Any]]) -> set[tuple[str, str, int]]:
     return {(f["rule"], f["severity"], f["location"]["line"]) for f in findings}
+
+
+def shared_schema(name: str) -> Any:
+    """A jsonschema validator for the official schema ``../shared/schemas/NAME``, of the draft it declares;
+    the calling test is skipped in a clone without the shared folder."""
+    import pytest
+
+    jsonschema = pytest.importorskip("jsonschema")
+    path = SHARED / name
+    if not path.is_file():
+        pytest.skip(f"{path} is missing (a clone without ../shared)")
+    schema = json.loads(path.read_text("utf-8"))
+    return jsonschema.validators.validator_for(schema)(schema)

@@ -6,165 +6,16 @@ secondary rate limit, a GitHub Enterprise Server base URL, a sticky comment."""
 from __future__ import annotations
 
 import json
-import re
 import sys
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import REPO, TODAY, manifest, run_cli
+from fakegithub import TOKEN, FakeGitHub, actions_env
+from helpers import TODAY, manifest, run_cli
 
 from hrpolicy.model import Finding, Location, ManifestResult, RuleInfo, RunResult
 from hrpolicy.reports import report
-
-SPEC_FILE = REPO.parent / "shared" / "schemas" / "github-rest-checks-subset.json"
-TOKEN = "ghs_FAKEtokenTHATmustNEVERbePRINTED0123"
-
-
-@pytest.fixture(scope="module")
-def openapi() -> Any:
-    if not SPEC_FILE.is_file():
-        pytest.skip(f"{SPEC_FILE} is missing (a clone without ../shared)")
-    core = pytest.importorskip("openapi_core")
-    return core.OpenAPI.from_dict(json.loads(SPEC_FILE.read_text("utf-8")))
-
-
-class FakeGitHub:
-    """The requests it saw, what it answers, and every request validated against the OpenAPI description."""
-
-    def __init__(self, openapi: Any, prefix: str = ""):
-        self.openapi = openapi
-        self.prefix = prefix
-        self.requests: list[tuple[str, str, Any]] = []
-        self.invalid: list[str] = []
-        self.fail_writes_with: int | None = None  # every POST/PATCH answers this status
-        self.fail_first: list[tuple[int, dict[str, str]]] = []  # the next writes answer these, then succeed
-        self.comments: dict[int, str] = {}
-        self.base = ""
-
-    def validate(self, method: str, path: str, body: bytes) -> None:
-        from openapi_core.testing import MockRequest
-
-        request = MockRequest(
-            "https://api.github.com", method.lower(), path, data=body or None, content_type="application/json"
-        )
-        try:
-            self.openapi.validate_request(request)
-        except Exception as exc:
-            self.invalid.append(f"{method} {path}: {exc}")
-
-    def answer(self, method: str, path: str, body: Any) -> tuple[int, dict[str, str], Any]:
-        if method in ("POST", "PATCH"):
-            if self.fail_first:
-                status, headers = self.fail_first.pop(0)
-                limited = "retry-after" in headers
-                message = "You have exceeded a secondary rate limit" if limited else "Bad gateway"
-                return status, headers, {"message": message}
-            if self.fail_writes_with:
-                return self.fail_writes_with, {}, {"message": "Resource not accessible by integration"}
-        repo = f"{self.base}/repos/acme/app"
-        if method == "POST" and path.endswith("/check-runs"):
-            return (
-                201,
-                {},
-                {"id": 7, "url": f"{repo}/check-runs/7", "html_url": "https://github.test/r/7", **body},
-            )
-        if method == "PATCH" and re.search(r"/check-runs/\d+$", path):
-            return 200, {}, {"id": 7, "url": f"{repo}/check-runs/7", **body}
-        if method == "GET" and re.search(r"/pulls/\d+$", path):
-            number = int(path.rsplit("/", 1)[1])
-            issue = f"{repo}/issues/{number}"
-            return 200, {}, {"number": number, "url": f"{repo}/pulls/{number}", "issue_url": issue}
-        if method == "GET" and path.endswith("/comments"):
-            listed = [
-                {"id": i, "url": f"{repo}/issues/comments/{i}", "body": b} for i, b in self.comments.items()
-            ]
-            return 200, {}, listed
-        if method == "POST" and path.endswith("/comments"):
-            number = len(self.comments) + 100
-            self.comments[number] = body["body"]
-            return 201, {}, self.comment(number)
-        if method == "PATCH" and "/issues/comments/" in path:
-            number = int(path.rsplit("/", 1)[1])
-            self.comments[number] = body["body"]
-            return 200, {}, self.comment(number)
-        return 404, {}, {"message": "Not Found"}
-
-    def comment(self, number: int) -> dict[str, Any]:
-        return {
-            "id": number,
-            "url": f"{self.base}/repos/acme/app/issues/comments/{number}",
-            "body": self.comments[number],
-        }
-
-
-@pytest.fixture
-def github(openapi: Any, request: pytest.FixtureRequest) -> Iterator[FakeGitHub]:
-    fake = FakeGitHub(openapi, prefix=getattr(request, "param", ""))
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            pass
-
-        def _handle(self) -> None:
-            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            path = self.path.split("?", 1)[0]
-            assert (
-                self.headers.get("Authorization") == f"token {TOKEN}"
-                or self.headers.get("Authorization") == f"Bearer {TOKEN}"
-            )
-            if fake.prefix:
-                assert path.startswith(fake.prefix), path
-                path = path[len(fake.prefix) :]
-            fake.validate(self.command, path, raw)
-            body = json.loads(raw) if raw else None
-            fake.requests.append((self.command, path, body))
-            status, headers, answer = fake.answer(self.command, path, body)
-            data = json.dumps(answer).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            for key, value in headers.items():
-                self.send_header(key, value)
-            self.end_headers()
-            self.wfile.write(data)
-
-        do_GET = do_POST = do_PATCH = _handle
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    fake.base = f"http://127.0.0.1:{server.server_port}{fake.prefix}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def actions_env(tmp_path: Path, fake: FakeGitHub, pull: bool = False) -> dict[str, str]:
-    event = tmp_path / "event.json"
-    payload: dict[str, Any] = {}
-    if pull:
-        payload = {"pull_request": {"number": 7, "head": {"sha": "a" * 40}, "base": {"sha": "b" * 40}}}
-    event.write_text(json.dumps(payload), "utf-8")
-    (tmp_path / "summary.md").touch()
-    (tmp_path / "output.txt").touch()
-    return {
-        "GITHUB_TOKEN": TOKEN,
-        "GITHUB_REPOSITORY": "acme/app",
-        "GITHUB_SHA": "c" * 40,
-        "GITHUB_API_URL": fake.base,
-        "GITHUB_EVENT_NAME": "pull_request" if pull else "push",
-        "GITHUB_EVENT_PATH": str(event),
-        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
-        "GITHUB_OUTPUT": str(tmp_path / "output.txt"),
-        "HRPOLICY_GITHUB_WRITE_INTERVAL": "0",
-        "HRPOLICY_GITHUB_BACKOFF": "0.01",
-    }
 
 
 def synthetic_report(tmp_path: Path, findings: int) -> Path:
@@ -236,8 +87,9 @@ def test_a_502_is_retried(tmp_path: Path, github: FakeGitHub) -> None:
     assert "published" in proc.stdout
 
 
-def test_a_secondary_rate_limit_is_waited_out(tmp_path: Path, github: FakeGitHub) -> None:
-    github.fail_first = [(403, {"retry-after": "1"})]
+@pytest.mark.parametrize("status", [403, 429])
+def test_a_secondary_rate_limit_is_waited_out(tmp_path: Path, github: FakeGitHub, status: int) -> None:
+    github.fail_first = [(status, {"retry-after": "1"})]
     proc = publish(tmp_path, actions_env(tmp_path, github), "--results", str(synthetic_report(tmp_path, 3)))
     assert proc.returncode == 1
     assert [r[0] for r in github.requests] == ["POST", "POST"]

@@ -4,7 +4,6 @@ environment from the checkout as any user's pre-commit would."""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -12,10 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from helpers import REPO, manifest
+from helpers import REPO, manifest, shared_schema
 
 PRE_COMMIT = Path(sys.executable).parent / "pre-commit"
-SHARED = REPO.parent / "shared" / "schemas"
 
 
 def test_the_hook_manifest_is_valid() -> None:
@@ -29,14 +27,11 @@ def test_the_hook_manifest_is_valid() -> None:
 
 
 def test_the_hook_manifest_matches_the_schema_store_schema() -> None:
-    jsonschema = pytest.importorskip("jsonschema")
-    schema_file = SHARED / "pre-commit-hooks.json"
-    if not schema_file.is_file():
-        pytest.skip(f"{schema_file} is missing (a clone without ../shared)")
+    validator = shared_schema("pre-commit-hooks.json")
     from hrpolicy.load.yaml import load_file
 
     hooks = load_file(REPO / ".pre-commit-hooks.yaml").data
-    jsonschema.Draft7Validator(json.loads(schema_file.read_text("utf-8"))).validate(hooks)
+    validator.validate(hooks)
     assert {h["id"] for h in hooks} == {"hrpolicy-check", "hrpolicy-rules-lint", "hrpolicy-rules-test"}
     assert all(h["language"] == "python" for h in hooks)
 
