@@ -114,6 +114,19 @@ def title(result: RunResult) -> str:
     )
 
 
+def _publish_errors() -> tuple[type[BaseException], ...]:
+    try:
+        from github import GithubException
+        from requests import RequestException
+    except ImportError:  # without PyGithub, from_env has already refused
+        return ()
+    return (GithubException, RequestException)
+
+
+# What publishing may raise and the run survives: GitHub's answers and network trouble, never a bug (exit 3).
+PUBLISH_ERRORS = _publish_errors()
+
+
 class Published(NamedTuple):
     conclusion: str
     check_run_url: str | None

@@ -3,7 +3,8 @@ comment, a check run's summary): the verdict, counts by severity, a table of fin
 where, what to do), waivers with their expiry and notices.
 
 Manifest text is escaped (:mod:`hrpolicy.markdown`), so it cannot add Markdown or HTML. The report stays
-under ``limit`` characters (GitHub takes 65,535 for a check run's summary and 1 MiB for a step summary):
+under ``limit`` bytes of UTF-8 (GitHub takes 65,535 characters for a check run's summary and 1 MiB for a
+step summary):
 rows that do not fit are left out and a last line says how many.
 """
 
@@ -14,7 +15,7 @@ from typing import IO
 from hrpolicy import hookimpl, markdown
 from hrpolicy.model import NOTICE, SEVERITIES, SEVERITY_RANK, Finding, OutputFormat, OutputOptions, RunResult
 
-STEP_SUMMARY_LIMIT = 1_000_000
+STEP_SUMMARY_LIMIT = 1_000_000  # bytes; GitHub's limit is 1 MiB
 ICONS = {"critical": "🔴", "high": "🟠", "medium": "🟡", "low": "🔵", NOTICE: "ℹ️"}
 
 
@@ -79,26 +80,40 @@ def render(result: RunResult, limit: int = STEP_SUMMARY_LIMIT) -> str:
 
 
 def _fit(head: list[str], sections: list[tuple[str, list[str]]], limit: int) -> str:
-    """The sections in order, leaving out rows (never the table heads) once the text would pass ``limit``."""
-    out = "\n".join(head) + "\n"
+    """The sections in order, leaving out rows (never the table heads) once the text would pass ``limit``
+    bytes of UTF-8 (GitHub counts the step summary in bytes, a check run's summary in characters: a byte
+    limit keeps both)."""
+    parts = ["\n".join(head) + "\n"]
+    used = _size(parts[0])
     left_out = 0
     reserve = 200  # room for the closing note
     for title, rows in sections:
         block = f"{title}\n\n"
         fixed = rows[:2] if rows and rows[0].startswith("|") else []
-        if len(out) + len(block) + sum(len(r) + 1 for r in fixed) + reserve > limit:
+        opening = block + "".join(r + "\n" for r in fixed)
+        if used + _size(opening) + reserve > limit:
             left_out += len(rows) - len(fixed)
             continue
-        out += block + "".join(r + "\n" for r in fixed)
+        parts.append(opening)
+        used += _size(opening)
         for row in rows[len(fixed) :]:
-            if len(out) + len(row) + 1 + reserve > limit:
+            size = _size(row) + 1
+            if used + size + reserve > limit:
                 left_out += 1
                 continue
-            out += row + "\n"
-        out += "\n"
+            parts.append(row + "\n")
+            used += size
+        parts.append("\n")
+        used += 1
     if left_out:
-        out += f"_{left_out} more rows are not shown here (size limit); the JSON report has them all._\n"
-    return out
+        parts.append(
+            f"_{left_out} more rows are not shown here (size limit); the JSON report has them all._\n"
+        )
+    return "".join(parts)
+
+
+def _size(text: str) -> int:
+    return len(text.encode("utf-8", "surrogatepass"))
 
 
 def write(result: RunResult, stream: IO[str], options: OutputOptions) -> None:

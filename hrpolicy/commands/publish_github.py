@@ -63,19 +63,22 @@ def run(
         buffer = io.StringIO()
         write_sarif(result, buffer, OutputOptions())
         write_report(sarif, buffer.getvalue())
-    _publish(result, ctx, name, out, err)
+    read_only = _publish(result, ctx, name, out, err)
     if comment:
         try:
             gc.sticky_comment(ctx, render(result, limit=gc.SUMMARY_LIMIT))
-        except Exception as exc:  # a comment is a courtesy: never the verdict
-            gc.notice(out, gc.secret_free(f"could not comment on the pull request: {_why(exc)}", ctx.token))
+        except gc.PUBLISH_ERRORS as exc:  # a comment is a courtesy: never the verdict
+            if not (read_only and getattr(exc, "status", None) == 403):  # the notice has said it
+                why = f"could not comment on the pull request: {_why(exc)}"
+                gc.notice(out, gc.secret_free(why, ctx.token))
     gc.write_step_summary(ctx.step_summary, render(result))
     gc.write_outputs(ctx.output, result, sarif)
     out.write(f"hrpolicy: {gc.title(result)}: {gc.conclusion(result)}\n")
     return result.exit_code
 
 
-def _publish(result: RunResult, ctx: ActionsContext, name: str, out: IO[str], err: IO[str]) -> None:
+def _publish(result: RunResult, ctx: ActionsContext, name: str, out: IO[str], err: IO[str]) -> bool:
+    """Publish the check run, or fall back to annotations; True when the token turned out read-only."""
     from hrpolicy import githubchecks as gc
     from hrpolicy.model import OutputOptions
     from hrpolicy.plugins.output_github import write as write_annotations
@@ -84,9 +87,10 @@ def _publish(result: RunResult, ctx: ActionsContext, name: str, out: IO[str], er
     try:
         published = gc.publish_check_run(result, ctx, name, render(result, limit=gc.SUMMARY_LIMIT))
         out.write(f"hrpolicy: check run '{one_line(name)}' published in {published.requests} requests\n")
-        return
-    except Exception as exc:
-        if getattr(exc, "status", None) == 403:
+        return False
+    except gc.PUBLISH_ERRORS as exc:
+        read_only = getattr(exc, "status", None) == 403
+        if read_only:
             gc.notice(
                 out,
                 "the token cannot create check runs (a fork's pull request has a read-only token): "
@@ -95,6 +99,7 @@ def _publish(result: RunResult, ctx: ActionsContext, name: str, out: IO[str], er
         else:
             err.write(gc.secret_free(f"hrpolicy: could not publish the check run: {_why(exc)}\n", ctx.token))
     write_annotations(result, out, OutputOptions())
+    return read_only
 
 
 def _why(exc: BaseException) -> str:

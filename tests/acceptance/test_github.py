@@ -105,9 +105,10 @@ def test_a_read_only_token_falls_back_to_annotations_and_still_exits_by_the_find
     proc = publish(tmp_path, env, "--comment")
     assert proc.returncode == 1
     lines = proc.stdout.splitlines()
-    assert any(
-        line.startswith("::notice title=hrpolicy::the token cannot create check runs") for line in lines
-    )
+    notices = [line for line in lines if line.startswith("::notice title=hrpolicy::")]
+    token = [n for n in notices if "token" in n or "comment" in n]
+    assert len(token) == 1  # one notice, though the comment failed too
+    assert token[0].startswith("::notice title=hrpolicy::the token cannot create check runs")
     assert any(line.startswith("::error file=hrpolicy.yaml,line=3") for line in lines)
     assert "HRDD-MKT-001" in (tmp_path / "summary.md").read_text("utf-8")
     assert github.invalid == []
@@ -190,3 +191,12 @@ def test_without_pygithub_it_says_how_to_install_it(tmp_path: Path, monkeypatch:
     proc = run_cli("publish", "github", cwd=tmp_path, env={"GITHUB_TOKEN": TOKEN, "GITHUB_REPOSITORY": "a/b"})
     assert proc.returncode == 2
     assert "pip install 'hrpolicy[github]'" in proc.stderr
+
+
+def test_github_down_is_reported_and_the_findings_still_decide(tmp_path: Path, github: FakeGitHub) -> None:
+    github.fail_writes_with = 503
+    proc = publish(tmp_path, actions_env(tmp_path, github), "--results", str(synthetic_report(tmp_path, 3)))
+    assert proc.returncode == 1
+    assert 1 < len(github.requests) <= 6  # retried, within bounds
+    assert "could not publish the check run" in proc.stderr
+    assert any(line.startswith("::error file=svc/hrpolicy.yaml") for line in proc.stdout.splitlines())
