@@ -94,8 +94,13 @@ def annotation(f: Finding) -> dict[str, Any]:
         "end_line": max(1, f.location.line),
         "annotation_level": level,
         "title": f"{f.rule} ({'waived' if f.waived else f.severity})"[:255],
-        "message": f.message[:60_000] or f.rule,
+        "message": _cut(f.message, 64_000) or f.rule,  # GitHub: 64 KB
     }
+
+
+def _cut(text: str, limit: int) -> str:
+    """``text`` within ``limit`` bytes of UTF-8, cut between characters."""
+    return text.encode("utf-8", "surrogatepass")[:limit].decode("utf-8", "ignore")
 
 
 def counts(result: RunResult) -> dict[str, int]:
@@ -177,14 +182,17 @@ def publish_check_run(result: RunResult, ctx: ActionsContext, name: str, summary
 
 
 def sticky_comment(ctx: ActionsContext, body: str) -> None:
-    """Create or update the one hrpolicy comment on the pull request."""
+    """Create or update the one hrpolicy comment on the pull request: the bot-written comment carrying the
+    marker. (With a personal token the author is a user, so each run adds a comment.)"""
     if ctx.pull_number is None:
         return
     gh = _client(ctx)
     pull = gh.get_repo(ctx.repository).get_pull(ctx.pull_number)
     text = f"{COMMENT_MARKER}\n{body}"
     for comment in pull.get_issue_comments():
-        if COMMENT_MARKER in (comment.body or ""):
+        # A bot wrote ours (github-actions[bot], or the app whose token this is): anyone can paste the marker
+        # into a comment of their own, and must not get the results written into a comment they can edit.
+        if COMMENT_MARKER in (comment.body or "") and getattr(comment.user, "type", None) == "Bot":
             comment.edit(text)
             return
     pull.create_issue_comment(text)
@@ -214,7 +222,9 @@ def secret_free(text: str, token: str) -> str:
 
 
 def notice(stream: IO[str], message: str) -> None:
-    stream.write(f"::notice title=hrpolicy::{one_line(message)}\n")
+    from hrpolicy.plugins.output_github import escape_data
+
+    stream.write(f"::notice title=hrpolicy::{escape_data(one_line(message))}\n")
     stream.flush()
 
 

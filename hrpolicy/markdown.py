@@ -1,6 +1,6 @@
 """Text as Markdown that renders as that text, and nothing else: for the rule catalogue and for reports that
 show manifest text (step summaries, pull-request comments). No emphasis, links, images, HTML or block
-syntax can come from the text; control characters are replaced and whitespace collapsed.
+syntax can come from the text, nor an @mention; control characters are replaced and whitespace collapsed.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import re
 from hrpolicy.errors import one_line
 
 _ALWAYS = {"\\": "\\\\", "`": "\\`", "*": "\\*", "~": "\\~", "[": "\\[", "]": "\\]"}
-_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "@": "&#64;"}  # "@": no @mention pings anyone
 _BLOCK_START = re.compile(r"(?:[#>=+-]|\d{1,9}(?=[.)]))")
 
 

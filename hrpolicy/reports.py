@@ -1,6 +1,10 @@
 """The JSON report of ``check`` (``schema_version`` 1): a :class:`~hrpolicy.model.RunResult` to the report's
 dictionary and back. The ``json`` output format writes it; ``publish github --results FILE`` reads it, so
 a report made by one CI job can be published by another.
+
+A report may come from a job that ran untrusted code (a fork's pull request), so reading one checks every
+field's type: a line is a number, a date is an ISO date, a severity is a severity, text is a string; each
+writer then escapes text as it does for a run of its own.
 """
 
 from __future__ import annotations
@@ -8,7 +12,17 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from hrpolicy.model import AppliedWaiver, ErrorRecord, Finding, Location, ManifestResult, RuleInfo, RunResult
+from hrpolicy.model import (
+    NOTICE,
+    SEVERITIES,
+    AppliedWaiver,
+    ErrorRecord,
+    Finding,
+    Location,
+    ManifestResult,
+    RuleInfo,
+    RunResult,
+)
 
 REPORT_VERSION = 1
 
@@ -70,27 +84,67 @@ def read_report(data: Any) -> RunResult:
         if data["schema_version"] != REPORT_VERSION:
             raise ValueError(f"schema_version {data['schema_version']!r} is not {REPORT_VERSION}")
         rules = tuple(
-            RuleInfo(r["id"], r["title"], r["severity"], None, "", "", (), (), True, False, "")
+            RuleInfo(
+                _text(r["id"]),
+                _text(r["title"]),
+                _severity(r["severity"]),
+                None,
+                "",
+                "",
+                (),
+                (),
+                True,
+                False,
+                "",
+            )
             for r in data["tool"]["rules"]
         )
         results = tuple(
-            ManifestResult(r["manifest"], r["product"], tuple(_finding(f) for f in r["findings"]))
+            ManifestResult(
+                _text(r["manifest"]), _text(r["product"]), tuple(_finding(f) for f in r["findings"])
+            )
             for r in data["results"]
         )
-        errors = tuple(ErrorRecord(e["path"], e["message"], e.get("line")) for e in data["errors"])
+        errors = tuple(
+            ErrorRecord(_text(e["path"]), _text(e["message"]), _number(e.get("line"), optional=True))
+            for e in data["errors"]
+        )
         summary = data["summary"]
         fail_on = _fail_on(summary, results)
         return RunResult(
-            data["tool"]["version"],
+            _text(data["tool"]["version"]),
             rules,
-            datetime.date.fromisoformat(data["evaluated_on"]),
+            datetime.date.fromisoformat(_text(data["evaluated_on"])),
             results,
             errors,
             fail_on,
-            summary["manifests"],
+            _number(summary["manifests"]),
         )
     except (KeyError, TypeError, IndexError) as exc:
         raise ValueError(f"not an hrpolicy JSON report ({type(exc).__name__}: {exc})") from None
+
+
+def _text(x: Any, optional: bool = False) -> Any:
+    if isinstance(x, str) or (optional and x is None):
+        return x
+    raise TypeError(f"expected text, found {type(x).__name__}")
+
+
+def _number(x: Any, optional: bool = False) -> Any:
+    if (isinstance(x, int) and not isinstance(x, bool) and x >= 0) or (optional and x is None):
+        return x
+    raise TypeError(f"expected a line or count, found {type(x).__name__}")
+
+
+def _severity(x: Any) -> str:
+    if x in SEVERITIES or x == NOTICE:
+        return str(x)
+    raise TypeError(f"expected a severity, found {str(x)[:40]!r}")
+
+
+def _date(x: Any) -> str:
+    datetime.date.fromisoformat(_text(x))  # ValueError when it is not one
+    return str(x)
 
 
 def _finding(f: dict[str, Any]) -> Finding:
@@ -99,15 +153,21 @@ def _finding(f: dict[str, Any]) -> Finding:
     if f["waiver"] is not None:
         w = f["waiver"]
         waiver = AppliedWaiver(
-            f["rule"], w["reason"], w["approver"]["role"], w["expires"], w["status"], w["ticket"], w["source"]
+            _text(f["rule"]),
+            _text(w["reason"]),
+            _text(w["approver"]["role"]),
+            _date(w["expires"]),
+            _text(w["status"]),
+            _text(w["ticket"], optional=True),
+            _text(w["source"]),
         )
     return Finding(
-        f["rule"],
-        f["severity"],
-        f["message"],
-        f["remediation"],
-        Location(loc["path"], loc["line"], loc["column"], loc["pointer"]),
-        f["fingerprint"],
+        _text(f["rule"]),
+        _severity(f["severity"]),
+        _text(f["message"]),
+        _text(f["remediation"]),
+        Location(_text(loc["path"]), _number(loc["line"]), _number(loc["column"]), _text(loc["pointer"])),
+        _text(f["fingerprint"]),
         waiver,
     )
 

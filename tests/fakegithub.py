@@ -18,6 +18,7 @@ from helpers import REPO
 
 SPEC_FILE = REPO.parent / "shared" / "schemas" / "github-rest-checks-subset.json"
 TOKEN = "ghs_FAKEtokenTHATmustNEVERbePRINTED0123"
+BOT = {"login": "github-actions[bot]", "type": "Bot"}
 
 
 class FakeGitHub:
@@ -31,6 +32,7 @@ class FakeGitHub:
         self.fail_writes_with: int | None = None  # every POST/PATCH answers this status
         self.fail_first: list[tuple[int, dict[str, str]]] = []  # the next writes answer these, then succeed
         self.comments: dict[int, str] = {}
+        self.authors: dict[int, dict[str, str]] = {}  # who wrote a comment, when not the Actions bot
         self.base = ""
 
     def validate(self, method: str, path: str, body: bytes) -> None:
@@ -67,10 +69,7 @@ class FakeGitHub:
             issue = f"{repo}/issues/{number}"
             return 200, {}, {"number": number, "url": f"{repo}/pulls/{number}", "issue_url": issue}
         if method == "GET" and path.endswith("/comments"):
-            listed = [
-                {"id": i, "url": f"{repo}/issues/comments/{i}", "body": b} for i, b in self.comments.items()
-            ]
-            return 200, {}, listed
+            return 200, {}, [self.comment(i) for i in self.comments]
         if method == "POST" and path.endswith("/comments"):
             number = len(self.comments) + 100
             self.comments[number] = body["body"]
@@ -86,6 +85,7 @@ class FakeGitHub:
             "id": number,
             "url": f"{self.base}/repos/acme/app/issues/comments/{number}",
             "body": self.comments[number],
+            "user": self.authors.get(number, BOT),
         }
 
 

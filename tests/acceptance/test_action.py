@@ -199,8 +199,9 @@ def test_the_action_installs_once_checks_publishes_and_ends_by_the_findings(
     shutil.rmtree(tmp_path / "runner-temp")
     (tmp_path / "runner-temp").mkdir()
     second = Runner(tmp_path, env, cache)
-    code, outputs, log = second.run({})
+    code, outputs, log = second.run({"check-name": "-hrdd"})  # a value, though it starts with "-"
     assert code == 1, log
+    assert github.requests[-1][2]["name"] == "-hrdd"
     assert second.steps["cache"] == {"cache-hit": "true"}
     assert "install" not in second.ran
     assert outputs["conclusion"] == "failure"

@@ -14,6 +14,7 @@ import pytest
 from fakegithub import TOKEN, FakeGitHub, actions_env
 from helpers import TODAY, manifest, run_cli
 
+from hrpolicy.githubchecks import COMMENT_MARKER
 from hrpolicy.model import Finding, Location, ManifestResult, RuleInfo, RunResult
 from hrpolicy.reports import report
 
@@ -138,6 +139,21 @@ def test_the_sticky_comment_is_updated_in_place(tmp_path: Path, github: FakeGitH
     publish(tmp_path, env, "--results", report_file, "--comment")
     assert len(github.comments) == 1
     assert [r[0] for r in github.requests if "/comments" in r[1] and r[0] != "GET"] == ["POST", "PATCH"]
+    assert github.invalid == []
+
+
+def test_a_pasted_marker_does_not_make_someone_elses_comment_ours(tmp_path: Path, github: FakeGitHub) -> None:
+    github.comments[1] = f"{COMMENT_MARKER}\nlooks fine to me"
+    github.authors[1] = {"login": "mallory", "type": "User"}
+    publish(
+        tmp_path,
+        actions_env(tmp_path, github, pull=True),
+        "--results",
+        str(synthetic_report(tmp_path, 2)),
+        "--comment",
+    )
+    assert github.comments[1] == f"{COMMENT_MARKER}\nlooks fine to me"  # untouched
+    assert len(github.comments) == 2
     assert github.invalid == []
 
 

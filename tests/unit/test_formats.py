@@ -8,6 +8,7 @@ import io
 import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers import REPO, TODAY, manifest, run_cli, shared_schema
@@ -96,13 +97,21 @@ def test_workflow_commands_are_escaped_as_the_toolkit_escapes(
 ) -> None:
     assert output_github.escape_data("a%b\r\nc") == "a%25b%0D%0Ac"
     assert output_github.escape_property("a:b,c%\n") == "a%3Ab%2Cc%25%0A"
-    body = f"markets: [{{country: DE, status: launched}}]\nx-note: {json.dumps(HOSTILE)}"
+    body = (  # the waiver's reason reaches the waived finding's message
+        "markets: [{country: VN, status: launched}]\n"
+        f"waivers: [{{rule: HRDD-MKT-001, reason: {json.dumps(HOSTILE)}, approver: {{role: gc}}, "
+        "expires: 2027-01-01}]"
+    )
     result = checked(builtin_session, tmp_path, body)
     lines = render(builtin_session, result, "github").splitlines()
-    assert lines
-    for line in lines:
-        assert line.startswith(("::error ", "::warning ", "::notice "))
-        assert line.count("::") == 2  # the command's own two: nothing from a manifest opens or closes one
+    for line in lines:  # parsed as the runner parses a command: up to the first "::" after the name
+        head, _, message = line[2:].partition("::")
+        name, _, props = head.partition(" ")
+        assert line.startswith("::")
+        assert name in ("error", "warning", "notice")
+        assert {p.split("=", 1)[0] for p in props.split(",")} <= {"file", "line", "col", "title"}
+        assert "\n" not in message
+    assert any("::error title=x::pwned" in line.partition("::")[2].partition("::")[2] for line in lines)
 
 
 def test_at_most_ten_annotations_per_level_most_severe_first(
@@ -154,6 +163,30 @@ def test_the_json_report_reads_back(builtin_session: Session, tmp_path: Path) ->
     assert again.exit_code == result.exit_code
     with pytest.raises(ValueError, match="not an hrpolicy JSON report"):
         read_report({"schema_version": 1})
+
+
+WAIVER = {"reason": "r", "approver": {"role": "gc"}, "ticket": None, "status": "active", "source": "m"}
+
+
+@pytest.mark.parametrize(
+    ("where", "value"),
+    [
+        (("errors",), [{"path": "a", "message": "m", "line": "1\n::warning title=forged::x"}]),
+        (("results", 0, "findings", 0, "waiver"), {**WAIVER, "expires": "<img src=x onerror=alert(1)>"}),
+        (("results", 0, "findings", 0, "severity"), "blocker"),
+        (("results", 0, "findings", 0, "location", "line"), [1]),
+        (("results", 0, "findings", 0, "message"), {"text": "x"}),
+    ],
+)
+def test_a_forged_report_is_refused(builtin_session: Session, where: tuple[Any, ...], value: Any) -> None:
+    """A report may come from a job that ran a fork's code: every field must have its type."""
+    data = report(example(builtin_session))
+    target = data
+    for key in where[:-1]:
+        target = target[key]
+    target[where[-1]] = value
+    with pytest.raises(ValueError):  # noqa: PT011 (the message names the field's problem, varying by field)
+        read_report(json.loads(json.dumps(data)))
 
 
 @pytest.mark.parametrize("fmt", ["sarif", "junit", "github", "markdown"])
