@@ -7,9 +7,10 @@ Configuration comes from the standard Actions environment: ``GITHUB_TOKEN``, ``G
 ``GITHUB_API_URL`` (GitHub Enterprise Server), ``GITHUB_STEP_SUMMARY`` and ``GITHUB_OUTPUT``.
 
 The check run is created with the first 50 annotations and updated with the rest in batches of 50 (GitHub
-appends them), so 1,000 findings take 20 requests. 5xx answers and secondary rate limits are retried with
-bounded backoff. A 403 on a write (a fork's pull request has a read-only token) falls back to
-workflow-command annotations and the step summary, with one notice; the run still ends by its findings.
+appends them), so 1,000 findings take 20 requests. Secondary rate limits are retried with bounded backoff;
+so are 5xx answers, but a write is sent again only after looking whether GitHub acted on it. A 403 on a
+write (a fork's pull request has a read-only token) falls back to workflow-command annotations and the step
+summary, with one notice; the run still ends by its findings.
 The token is never printed, not even in an error.
 """
 
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import IO, Any, NamedTuple
 
 from hrpolicy.errors import UsageError, one_line
@@ -143,10 +144,19 @@ def _client(ctx: ActionsContext) -> Any:
     import github
     from github import Auth, GithubRetry
 
+    class Retry(GithubRetry):
+        """Rate limits (403/429) are retried for every method: GitHub did not act on the request. A 5xx is
+        retried only for GET: GitHub may have acted before failing, so writes check before they retry."""
+
+        def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+            if status_code >= 500 and method.upper() != "GET":
+                return False
+            return bool(super().is_retry(method, status_code, has_retry_after))
+
     interval = float(os.environ.get("HRPOLICY_GITHUB_WRITE_INTERVAL", "1"))
-    retry = GithubRetry(
+    retry = Retry(
         total=5,
-        backoff_factor=float(os.environ.get("HRPOLICY_GITHUB_BACKOFF", "1")),
+        backoff_factor=_backoff(),
         backoff_max=30,
         status_forcelist=[429, 500, 502, 503, 504],
         allowed_methods=None,
@@ -163,22 +173,76 @@ def _client(ctx: ActionsContext) -> Any:
     )
 
 
+def _backoff() -> float:
+    return float(os.environ.get("HRPOLICY_GITHUB_BACKOFF", "1"))
+
+
+WRITE_ATTEMPTS = 4
+
+
 def publish_check_run(result: RunResult, ctx: ActionsContext, name: str, summary: str) -> Published:
-    """Create the check run and add every annotation. :raises github.GithubException: on failure."""
+    """Create the check run and add every annotation, each write exactly once even when GitHub answers 5xx
+    after acting: before writing again, it looks (the run by its ``external_id``, the annotations by their
+    count). :raises github.GithubException: on failure."""
+    import uuid
+
     gh = _client(ctx)
     repo = gh.get_repo(ctx.repository)
     notes = [annotation(f) for f in result.findings()]
-    output = {"title": title(result), "summary": summary, "annotations": notes[:BATCH]}
-    run = repo.create_check_run(
-        name, ctx.sha, status="completed", conclusion=conclusion(result), output=output
-    )
-    requests = 1
-    for start in range(BATCH, len(notes), BATCH):
-        run.edit(
-            output={"title": title(result), "summary": summary, "annotations": notes[start : start + BATCH]}
+    marker = uuid.uuid4().hex
+    counter = [0]
+
+    def create() -> Any:
+        counter[0] += 1
+        output = {"title": title(result), "summary": summary, "annotations": notes[:BATCH]}
+        return repo.create_check_run(
+            name,
+            ctx.sha,
+            status="completed",
+            conclusion=conclusion(result),
+            output=output,
+            external_id=marker,
         )
-        requests += 1
-    return Published(conclusion(result), getattr(run, "html_url", None), requests, False)
+
+    def created() -> Any:
+        counter[0] += 1
+        found = repo.get_commit(ctx.sha).get_check_runs(check_name=name)
+        return next((r for r in found if r.external_id == marker), None)
+
+    run = _once(create, created)
+    for start in range(BATCH, len(notes), BATCH):
+        batch = notes[start : start + BATCH]
+
+        def edit(batch: list[dict[str, Any]] = batch) -> Any:
+            counter[0] += 1
+            run.edit(output={"title": title(result), "summary": summary, "annotations": batch})
+            return True
+
+        def landed(expected: int = start + len(batch)) -> Any:
+            counter[0] += 1
+            return sum(1 for _ in run.get_annotations()) >= expected or None
+
+        _once(edit, landed)
+    return Published(conclusion(result), getattr(run, "html_url", None), counter[0], False)
+
+
+def _once(write: Callable[[], Any], done: Callable[[], Any]) -> Any:
+    """``write()``; after a 5xx, ``done()`` says whether it took effect (its value) before writing again."""
+    import time
+
+    from github import GithubException
+
+    for attempt in range(WRITE_ATTEMPTS):
+        try:
+            return write()
+        except GithubException as exc:
+            if exc.status < 500 or attempt == WRITE_ATTEMPTS - 1:
+                raise
+        time.sleep(min(30.0, _backoff() * 2**attempt))
+        value = done()
+        if value is not None:
+            return value
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def sticky_comment(ctx: ActionsContext, body: str) -> None:

@@ -31,6 +31,8 @@ class FakeGitHub:
         self.invalid: list[str] = []
         self.fail_writes_with: int | None = None  # every POST/PATCH answers this status
         self.fail_first: list[tuple[int, dict[str, str]]] = []  # the next writes answer these, then succeed
+        self.act_then_fail: list[int] = []  # the next writes take effect, yet answer these statuses
+        self.runs: dict[int, dict[str, Any]] = {}  # check runs created, with every annotation added
         self.comments: dict[int, str] = {}
         self.authors: dict[int, dict[str, str]] = {}  # who wrote a comment, when not the Actions bot
         self.base = ""
@@ -55,15 +57,28 @@ class FakeGitHub:
                 return status, headers, {"message": message}
             if self.fail_writes_with:
                 return self.fail_writes_with, {}, {"message": "Resource not accessible by integration"}
+        status, headers, answer = self.act(method, path, body)
+        if method in ("POST", "PATCH") and self.act_then_fail:
+            return self.act_then_fail.pop(0), {}, {"message": "Bad gateway"}
+        return status, headers, answer
+
+    def act(self, method: str, path: str, body: Any) -> tuple[int, dict[str, str], Any]:
         repo = f"{self.base}/repos/acme/app"
+        found = re.search(r"/check-runs/(\d+)(/annotations)?$", path)
         if method == "POST" and path.endswith("/check-runs"):
-            return (
-                201,
-                {},
-                {"id": 7, "url": f"{repo}/check-runs/7", "html_url": "https://github.test/r/7", **body},
-            )
-        if method == "PATCH" and re.search(r"/check-runs/\d+$", path):
-            return 200, {}, {"id": 7, "url": f"{repo}/check-runs/7", **body}
+            number = len(self.runs) + 1
+            self.runs[number] = {**body, "annotations": list(body.get("output", {}).get("annotations", []))}
+            return 201, {}, self.run(number)
+        if method == "PATCH" and found and not found.group(2):
+            number = int(found.group(1))
+            self.runs[number]["annotations"] += body.get("output", {}).get("annotations", [])
+            return 200, {}, self.run(number)
+        if method == "GET" and found and found.group(2):
+            return 200, {}, self.runs[int(found.group(1))]["annotations"]
+        if method == "GET" and re.search(r"/commits/[^/]+/check-runs$", path):
+            sha = path.split("/")[-2]
+            listed = [self.run(n) for n, r in self.runs.items() if r["head_sha"] == sha]
+            return 200, {}, {"total_count": len(listed), "check_runs": listed}
         if method == "GET" and re.search(r"/pulls/\d+$", path):
             number = int(path.rsplit("/", 1)[1])
             issue = f"{repo}/issues/{number}"
@@ -79,6 +94,19 @@ class FakeGitHub:
             self.comments[number] = body["body"]
             return 200, {}, self.comment(number)
         return 404, {}, {"message": "Not Found"}
+
+    def run(self, number: int) -> dict[str, Any]:
+        run = self.runs[number]
+        return {
+            "id": number,
+            "url": f"{self.base}/repos/acme/app/check-runs/{number}",
+            "html_url": f"https://github.test/acme/app/runs/{number}",
+            "name": run["name"],
+            "head_sha": run["head_sha"],
+            "external_id": run.get("external_id"),
+            "status": "completed",
+            "conclusion": run.get("conclusion"),
+        }
 
     def comment(self, number: int) -> dict[str, Any]:
         return {

@@ -80,12 +80,25 @@ def test_1000_findings_take_at_most_21_requests(tmp_path: Path, github: FakeGitH
     assert sum(len(r[2]["output"]["annotations"]) for r in writes(github)) == 1000
 
 
-def test_a_502_is_retried(tmp_path: Path, github: FakeGitHub) -> None:
+def test_a_502_is_retried_after_checking_that_nothing_was_created(tmp_path: Path, github: FakeGitHub) -> None:
     github.fail_first = [(502, {})]
     proc = publish(tmp_path, actions_env(tmp_path, github), "--results", str(synthetic_report(tmp_path, 3)))
     assert proc.returncode == 1
-    assert [r[0] for r in github.requests] == ["POST", "POST"]
+    assert [r[0] for r in github.requests] == ["POST", "GET", "POST"]
+    assert len(github.runs) == 1
     assert "published" in proc.stdout
+    assert github.invalid == []
+
+
+def test_a_502_after_github_acted_writes_nothing_twice(tmp_path: Path, github: FakeGitHub) -> None:
+    github.act_then_fail = [502, 502]  # the create and the first batch both land, yet answer 502
+    proc = publish(tmp_path, actions_env(tmp_path, github), "--results", str(synthetic_report(tmp_path, 120)))
+    assert proc.returncode == 1
+    assert len(github.runs) == 1
+    (run,) = github.runs.values()
+    assert len(run["annotations"]) == 120
+    assert len({a["message"] for a in run["annotations"]}) == 120
+    assert github.invalid == []
 
 
 @pytest.mark.parametrize("status", [403, 429])
@@ -213,6 +226,6 @@ def test_github_down_is_reported_and_the_findings_still_decide(tmp_path: Path, g
     github.fail_writes_with = 503
     proc = publish(tmp_path, actions_env(tmp_path, github), "--results", str(synthetic_report(tmp_path, 3)))
     assert proc.returncode == 1
-    assert 1 < len(github.requests) <= 6  # retried, within bounds
+    assert 1 < len(github.requests) <= 7  # retried (each after a look), within bounds
     assert "could not publish the check run" in proc.stderr
     assert any(line.startswith("::error file=svc/hrpolicy.yaml") for line in proc.stdout.splitlines())
