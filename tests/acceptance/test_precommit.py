@@ -59,8 +59,12 @@ def _throwaway(folder: Path, text: str, then: str | None = None) -> dict[str, st
 
 
 def _try_repo(folder: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return _pre_commit(folder, env, "try-repo", str(REPO), "hrpolicy-check", "--all-files")
+
+
+def _pre_commit(folder: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(PRE_COMMIT), "try-repo", str(REPO), "hrpolicy-check", "--all-files"],
+        [str(PRE_COMMIT), *args],
         cwd=folder,
         env=env,
         capture_output=True,
@@ -117,15 +121,7 @@ def test_a_rules_repository_runs_lint_and_test_with_its_rules_directory(tmp_path
         "utf-8",
     )
     subprocess.run(["git", "add", "-A"], cwd=folder, check=True, env=env)
-    proc = subprocess.run(
-        [str(PRE_COMMIT), "run", "--all-files"],
-        cwd=folder,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    proc = _pre_commit(folder, env, "run", "--all-files")
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "rules/acme.yaml:2:5: $.rules[0]: 'severity' is a required property" in proc.stdout
     assert proc.stdout.count("Failed") == 2  # lint and test both refuse the broken pack
