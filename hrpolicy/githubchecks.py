@@ -134,10 +134,8 @@ PUBLISH_ERRORS = _publish_errors()
 
 
 class Published(NamedTuple):
-    conclusion: str
-    check_run_url: str | None
-    requests: int
-    fell_back: bool
+    url: str | None  # the check run's page
+    requests: int  # writes and look-ups sent (urllib3's own rate-limit retries not counted)
 
 
 def _client(ctx: ActionsContext) -> Any:
@@ -190,10 +188,11 @@ def publish_check_run(result: RunResult, ctx: ActionsContext, name: str, summary
     repo = gh.get_repo(ctx.repository)
     notes = [annotation(f) for f in result.findings()]
     marker = uuid.uuid4().hex
-    counter = [0]
+    requests = 0
 
     def create() -> Any:
-        counter[0] += 1
+        nonlocal requests
+        requests += 1
         output = {"title": title(result), "summary": summary, "annotations": notes[:BATCH]}
         return repo.create_check_run(
             name,
@@ -205,7 +204,8 @@ def publish_check_run(result: RunResult, ctx: ActionsContext, name: str, summary
         )
 
     def created() -> Any:
-        counter[0] += 1
+        nonlocal requests
+        requests += 1
         found = repo.get_commit(ctx.sha).get_check_runs(check_name=name)
         return next((r for r in found if r.external_id == marker), None)
 
@@ -214,16 +214,18 @@ def publish_check_run(result: RunResult, ctx: ActionsContext, name: str, summary
         batch = notes[start : start + BATCH]
 
         def edit(batch: list[dict[str, Any]] = batch) -> Any:
-            counter[0] += 1
+            nonlocal requests
+            requests += 1
             run.edit(output={"title": title(result), "summary": summary, "annotations": batch})
             return True
 
         def landed(expected: int = start + len(batch)) -> Any:
-            counter[0] += 1
+            nonlocal requests
+            requests += 1
             return sum(1 for _ in run.get_annotations()) >= expected or None
 
         _once(edit, landed)
-    return Published(conclusion(result), getattr(run, "html_url", None), counter[0], False)
+    return Published(getattr(run, "html_url", None), requests)
 
 
 def _once(write: Callable[[], Any], done: Callable[[], Any]) -> Any:

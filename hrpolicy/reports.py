@@ -3,8 +3,9 @@ dictionary and back. The ``json`` output format writes it; ``publish github --re
 a report made by one CI job can be published by another.
 
 A report may come from a job that ran untrusted code (a fork's pull request), so reading one checks every
-field's type: a line is a number, a date is an ISO date, a severity is a severity, text is a string; each
-writer then escapes text as it does for a run of its own.
+field's type: a line is a number, a date is an ISO date, a severity is a severity, text is a string that
+passes through :func:`hrpolicy.identifiers.shown`; each writer then escapes text as it does for a run of
+its own.
 """
 
 from __future__ import annotations
@@ -101,12 +102,12 @@ def read_report(data: Any) -> RunResult:
         )
         results = tuple(
             ManifestResult(
-                _text(r["manifest"]), _text(r["product"]), tuple(_finding(f) for f in r["findings"])
+                _path(r["manifest"]), _text(r["product"]), tuple(_finding(f) for f in r["findings"])
             )
             for r in data["results"]
         )
         errors = tuple(
-            ErrorRecord(_text(e["path"]), _text(e["message"]), _number(e.get("line"), optional=True))
+            ErrorRecord(_path(e["path"]), _text(e["message"]), _number(e.get("line"), optional=True))
             for e in data["errors"]
         )
         summary = data["summary"]
@@ -125,9 +126,21 @@ def read_report(data: Any) -> RunResult:
 
 
 def _text(x: Any, optional: bool = False) -> Any:
-    if isinstance(x, str) or (optional and x is None):
+    """A text field, as it may be shown (a forged report could carry an identifier a run would withhold)."""
+    from hrpolicy.identifiers import shown
+
+    if optional and x is None:
         return x
+    if isinstance(x, str):
+        return shown(x)
     raise TypeError(f"expected text, found {type(x).__name__}")
+
+
+def _path(x: Any) -> str:
+    """A path, as :func:`hrpolicy.files.display_path` shows one (never starting a line with ``::``)."""
+    from hrpolicy.files import display_path
+
+    return display_path(_text(x))
 
 
 def _number(x: Any, optional: bool = False) -> Any:
@@ -166,7 +179,7 @@ def _finding(f: dict[str, Any]) -> Finding:
         _severity(f["severity"]),
         _text(f["message"]),
         _text(f["remediation"]),
-        Location(_text(loc["path"]), _number(loc["line"]), _number(loc["column"]), _text(loc["pointer"])),
+        Location(_path(loc["path"]), _number(loc["line"]), _number(loc["column"]), _text(loc["pointer"])),
         _text(f["fingerprint"]),
         waiver,
     )

@@ -8,7 +8,6 @@ never turns findings into a pass.
 from __future__ import annotations
 
 import datetime
-import io
 import json
 import os
 import sys
@@ -17,7 +16,6 @@ from typing import IO, TYPE_CHECKING
 
 from hrpolicy import api
 from hrpolicy.errors import UsageError, one_line
-from hrpolicy.files import write_report
 from hrpolicy.model import RunResult
 
 if TYPE_CHECKING:
@@ -58,11 +56,11 @@ def run(
         err.write(f"{e}\n")
     if sarif:
         from hrpolicy.model import OutputOptions
+        from hrpolicy.outputs import Output, write_outputs
         from hrpolicy.plugins.output_sarif import write as write_sarif
 
-        buffer = io.StringIO()
-        write_sarif(result, buffer, OutputOptions())
-        write_report(sarif, buffer.getvalue())
+        inputs = [*paths, *([results] if results else [])]
+        write_outputs([Output("sarif", write_sarif, sarif)], result, OutputOptions(), out, inputs=inputs)
     read_only = _publish(result, ctx, name, out, err)
     if comment:
         try:
@@ -86,7 +84,10 @@ def _publish(result: RunResult, ctx: ActionsContext, name: str, out: IO[str], er
 
     try:
         published = gc.publish_check_run(result, ctx, name, render(result, limit=gc.SUMMARY_LIMIT))
-        out.write(f"hrpolicy: check run '{one_line(name)}' published in {published.requests} requests\n")
+        where = f" at {published.url}" if published.url else ""
+        out.write(
+            f"hrpolicy: check run '{one_line(name)}' published{where} in {published.requests} requests\n"
+        )
         return False
     except gc.PUBLISH_ERRORS as exc:
         read_only = getattr(exc, "status", None) == 403

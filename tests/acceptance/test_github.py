@@ -229,3 +229,11 @@ def test_github_down_is_reported_and_the_findings_still_decide(tmp_path: Path, g
     assert 1 < len(github.requests) <= 7  # retried (each after a look), within bounds
     assert "could not publish the check run" in proc.stderr
     assert any(line.startswith("::error file=svc/hrpolicy.yaml") for line in proc.stdout.splitlines())
+
+
+def test_sarif_never_replaces_a_manifest_it_reads(tmp_path: Path, github: FakeGitHub) -> None:
+    (tmp_path / "hrpolicy.yaml").write_text(manifest(), "utf-8")
+    proc = publish(tmp_path, actions_env(tmp_path, github), "--sarif", "hrpolicy.yaml", "hrpolicy.yaml")
+    assert proc.returncode == 2
+    assert (tmp_path / "hrpolicy.yaml").read_text("utf-8") == manifest()
+    assert github.requests == []

@@ -165,6 +165,24 @@ def test_the_json_report_reads_back(builtin_session: Session, tmp_path: Path) ->
         read_report({"schema_version": 1})
 
 
+def test_a_report_read_back_withholds_identifiers(builtin_session: Session) -> None:
+    data = report(example(builtin_session))
+    data["results"][0]["findings"][0]["message"] = "call +44 20 7946 0958 or mail jane.doe@example.org"
+    shown = read_report(json.loads(json.dumps(data))).results[0].findings[0].message
+    assert "7946" not in shown
+    assert "jane.doe" not in shown
+    assert "[redacted]" in shown
+
+
+def test_a_report_path_read_back_cannot_start_a_workflow_command(builtin_session: Session) -> None:
+    data = report(example(builtin_session))
+    data["errors"] = [{"path": "::warning title=forged::x", "message": "m", "line": 1}]
+    data["results"][0]["findings"][0]["location"]["path"] = "::error::forged"
+    again = read_report(json.loads(json.dumps(data)))
+    assert str(again.errors[0]).startswith("./::warning")
+    assert again.results[0].findings[0].location.path == "./::error::forged"
+
+
 WAIVER = {"reason": "r", "approver": {"role": "gc"}, "ticket": None, "status": "active", "source": "m"}
 
 
