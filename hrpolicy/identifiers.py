@@ -36,7 +36,7 @@ import html
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 __all__ = ["REDACTED", "Identifier", "find", "has_identifier", "regions", "shown"]
 
@@ -163,18 +163,11 @@ def _find(text: str, extra_regions: tuple[str, ...]) -> tuple[Identifier, ...]:
     return tuple(sorted(found, key=lambda i: i.start))
 
 
-@functools.lru_cache(maxsize=8)
-def _compiled(pattern: str) -> Any:
-    import re2  # linear time: no manifest text can make detection hang
-
-    options = re2.Options()
-    options.log_errors = False
-    return re2.compile(pattern, options)
-
-
 def _search(pattern: str, text: str) -> Iterator[tuple[int, int]]:
     """Spans of group 1 of every match (the patterns consume a boundary character on each side)."""
-    regex = _compiled(pattern)
+    from hrpolicy.values import compile_regex  # RE2, linear time: no manifest text can make detection hang
+
+    regex = compile_regex(pattern)
     pos = 0
     while pos <= len(text):
         m = regex.search(text, pos)
@@ -226,7 +219,10 @@ def _valid(number: str, region: str | None) -> bool:
         return False
 
 
-def has_identifier(text: str, kinds: Iterable[str] = ("email", "phone", "messenger")) -> bool:
+KINDS = ("email", "phone", "messenger")
+
+
+def has_identifier(text: str, kinds: Iterable[str] = KINDS) -> bool:
     wanted = set(kinds)
     return any(i.kind in wanted for i in find(text))
 

@@ -169,12 +169,12 @@ def parse_today(value: str | None) -> datetime.date:
     value = value or os.environ.get("HRPOLICY_TODAY") or None
     if value is None:
         return datetime.date.today()
-    try:
-        if len(value) != 10 or value[4] != "-" or value[7] != "-":
-            raise ValueError
-        return datetime.date.fromisoformat(value)
-    except ValueError:
-        raise UsageError(f"--today/HRPOLICY_TODAY must be a date YYYY-MM-DD, not {value!r}") from None
+    from hrpolicy.values import as_date
+
+    parsed = as_date(value)
+    if parsed is None:
+        raise UsageError(f"--today/HRPOLICY_TODAY must be a date YYYY-MM-DD, not {value!r}")
+    return parsed
 
 
 def _dispatch(args: argparse.Namespace) -> int:

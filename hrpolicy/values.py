@@ -9,6 +9,7 @@ Regular expressions are RE2 (linear time), so no manifest text can make a rule h
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Iterable
 from typing import Any
 
@@ -34,10 +35,14 @@ def flatten(values: Iterable[Any]) -> list[Any]:
 
 
 def as_date(value: Any) -> datetime.date | None:
-    """A date from a ``date`` or an ISO ``YYYY-MM-DD`` string; ``None`` for anything else."""
+    """A date from a ``date`` or an ISO ``YYYY-MM-DD`` string (exactly that: not ``2026-W48-6``, which
+    ``fromisoformat`` also takes); ``None`` for anything else."""
     if isinstance(value, datetime.date):
         return value
-    if isinstance(value, str) and len(value) == 10:
+    if isinstance(value, str) and len(value) == 10 and value[4] == value[7] == "-":
+        digits = value[:4] + value[5:7] + value[8:]
+        if not (digits.isascii() and digits.isdigit()):
+            return None
         try:
             return datetime.date.fromisoformat(value)
         except ValueError:
@@ -51,7 +56,8 @@ def is_present(value: Any) -> bool:
 
 
 def compile_regex(pattern: Any) -> Any:
-    """An RE2 pattern object for ``pattern`` (already compiled ones pass through).
+    """An RE2 pattern object for ``pattern`` (already compiled ones pass through; each text is compiled
+    once per process).
 
     :raises ValueError: with a one-line message when ``pattern`` is not text or RE2 rejects it.
     """
@@ -59,6 +65,11 @@ def compile_regex(pattern: Any) -> Any:
         if hasattr(pattern, "search"):
             return pattern  # already compiled (a $patterns.NAME)
         raise ValueError(f"takes a regular expression string, not {pattern!r}")
+    return _compile(pattern)
+
+
+@functools.lru_cache(maxsize=512)
+def _compile(pattern: str) -> Any:
     import re2  # imported on first use: most runs compile their patterns from the cache-warm pack once
 
     options = re2.Options()

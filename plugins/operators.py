@@ -152,15 +152,12 @@ def _subset_of(value: Any, arg: Any, ctx: EvalContext) -> bool:
     return all(_member(v, arg) for v in as_list(value))
 
 
-IDENTIFIER_KINDS = ("email", "phone", "messenger")
-
-
 def _identifier_kinds(arg: Any) -> frozenset[str]:
     """``any`` or a list of kinds (``email``, ``phone``, ``messenger``)."""
-    kinds = IDENTIFIER_KINDS if arg == "any" else as_list(arg)
-    unknown = [k for k in kinds if k not in IDENTIFIER_KINDS]
+    kinds = identifiers.KINDS if arg == "any" else as_list(arg)
+    unknown = [k for k in kinds if k not in identifiers.KINDS]
     if not kinds or unknown:
-        raise ValueError(f"takes any or a list of {', '.join(IDENTIFIER_KINDS)}, not {arg!r}")
+        raise ValueError(f"takes any or a list of {', '.join(identifiers.KINDS)}, not {arg!r}")
     return frozenset(kinds)
 
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import datetime
 import os
-import re
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path, PurePath
 from typing import Any, NamedTuple
@@ -37,6 +36,7 @@ from hrpolicy.files import display_path
 from hrpolicy.load.document import Document, pointer_join
 from hrpolicy.load.yaml import load_file
 from hrpolicy.model import NOTICE, SEVERITIES, CaseResult, ErrorRecord, Finding, ManifestResult, TestRun
+from hrpolicy.values import as_date
 
 OUTCOMES = ("fail", "pass", "waived")
 FILE_KEYS = ("today", "cases")
@@ -44,9 +44,6 @@ CASE_KEYS = ("name", "manifest", "manifest_file", "base", "today", "expect")
 EXPECT_KEYS = ("outcome", "count", "severity", "pointers")
 # Notices never fail a run and are not judged by expectations, so no expectation can be about one.
 EXPECT_SEVERITIES = SEVERITIES
-_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-
-
 Checker = Callable[[Document, datetime.date, Any], "ManifestResult | list[ErrorRecord]"]
 
 
@@ -136,11 +133,9 @@ def _shown(value: Any) -> str:
 
 
 def _date(doc: Document, pointer: str, value: Any, prefix: str = "") -> datetime.date | ErrorRecord:
-    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
-        try:
-            return datetime.date.fromisoformat(value)
-        except ValueError:
-            pass
+    parsed = as_date(value) if isinstance(value, str) else None
+    if parsed is not None:
+        return parsed
     problem = f"{prefix}today must be a date YYYY-MM-DD, not {_shown(value)}"
     return ErrorRecord(doc.path, problem, *doc.position(pointer))
 

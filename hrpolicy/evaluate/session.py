@@ -6,6 +6,7 @@ and the base of change-aware rules are given per call, so one session serves any
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 from collections.abc import Sequence
 from pathlib import Path
@@ -150,18 +151,20 @@ class Session:
             findings.extend(self._base_notices(doc.path, product, base_ref or "", set_aside))
         return ManifestResult(doc.path, product, tuple(findings))
 
+    @functools.cached_property
+    def _change_aware(self) -> tuple[Any, ...]:
+        """The pack's rules that read ``$base``."""
+        return tuple(r for r in self.pack.rules if any(ref.head == "base" for ref in references(r.node)))
+
     def _base_notices(self, path: str, product: str, ref: str, problem: str) -> list[Finding]:
         """A notice per change-aware rule (one that reads ``$base``) when the base had to be set aside."""
+        message = (
+            f"the manifest as committed at {ref} is invalid ({problem}), so this change-aware rule "
+            "compares with an empty manifest"
+        )
         notices = []
-        for rule in self.pack.rules:
-            if any(ref_.head == "base" for ref_ in references(rule.node)):
-                message = (
-                    f"the manifest as committed at {ref} is invalid ({problem}), so this change-aware rule "
-                    "compares with an empty manifest"
-                )
-                key = f"{rule.info.id}\0{product}\0base-set-aside"
-                fingerprint = hashlib.sha256(key.encode()).hexdigest()[:32]
-                notices.append(
-                    Finding(rule.info.id, NOTICE, message, "", Location(path, 1, 1, ""), fingerprint)
-                )
+        for rule in self._change_aware:
+            key = f"{rule.info.id}\0{product}\0base-set-aside"
+            fingerprint = hashlib.sha256(key.encode()).hexdigest()[:32]
+            notices.append(Finding(rule.info.id, NOTICE, message, "", Location(path, 1, 1, ""), fingerprint))
         return notices

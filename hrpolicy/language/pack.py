@@ -155,7 +155,7 @@ def compile_pack(
     except RuleError as error:
         fail(error)
         item_values = value_names
-    patterns = {name: compile_regex(pattern) for name, pattern in defines.patterns.items()}  # checked
+    patterns = {name: compile_regex(pattern) for name, pattern in defines.patterns.items()}  # cached: checked
 
     def scope_for(doc: Document, names: frozenset[str] = GLOBAL_VARS) -> Scope:
         return Scope(doc, known, names)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from hrpolicy.errors import UsageError
-from hrpolicy.files import display_path
+from hrpolicy.files import display_path, reading_problem
 from hrpolicy.model import ErrorRecord
 
 MANIFEST_NAMES = ("hrpolicy.yaml", "hrpolicy.yml", "hrpolicy.json")
@@ -85,7 +85,7 @@ def _problem(path: Path, root: str) -> str | None:
     try:
         mode = os.stat(target).st_mode
     except OSError as exc:
-        return "refused: a loop of symbolic links" if exc.errno == 40 else exc.strerror or "cannot be read"
+        return f"refused: {reading_problem(exc)}"
     if not stat.S_ISREG(mode):
         return "refused: not a regular file"
     return None

@@ -444,6 +444,8 @@ def test_today_from_the_environment(tmp_path: Path) -> None:
     [
         (["--today", "2026-13-01"], {}, "--today/HRPOLICY_TODAY must be a date"),
         (["--today", "tomorrow"], {}, "must be a date"),
+        (["--today", "2026-W48-6"], {}, "must be a date"),  # ISO week dates: fromisoformat takes them
+        (["--today", "２０２６-11-28"], {}, "must be a date"),  # full-width digits
         ([], {"HRPOLICY_TODAY": "28.11.2026"}, "must be a date"),
         (["--format", "yaml"], {}, "unknown format 'yaml'"),
         (["--format", "json", "--format", "text"], {}, "only one --format can write to stdout"),
