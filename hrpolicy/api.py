@@ -76,7 +76,18 @@ def check(
         if progress is not None:
             progress(n, len(files))
     checked = len(files) + len(found.refused)
-    return RunResult(__version__, session.pack.infos, day, tuple(results), tuple(errors), fail_on, checked)
+    countries = session.countries
+    return RunResult(
+        __version__,
+        session.pack.infos,
+        day,
+        tuple(results),
+        tuple(errors),
+        fail_on,
+        checked,
+        countries.rating_sources(),
+        countries.combine,
+    )
 
 
 def test_rules(

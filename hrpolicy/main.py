@@ -33,9 +33,18 @@ def build_parser() -> argparse.ArgumentParser:
     _add_check(sub.add_parser("check", help="evaluate manifests against the rules"))
     rules = sub.add_parser("rules", help="tools for the policy team: test, lint, docs, fmt")
     _add_rules(rules.add_subparsers(dest="rules_command", metavar="COMMAND", required=True))
-    explain = sub.add_parser("explain", help="a rule in plain language: what fires it, what clears it")
-    explain.add_argument("rule_id", metavar="RULE-ID")
+    explain = sub.add_parser(
+        "explain",
+        help="a rule in plain language (what fires it, what clears it), or what a country's tier rests on",
+    )
+    explain.add_argument("rule_id", metavar="RULE-ID", nargs="?", help="the rule to explain")
+    explain.add_argument(
+        "--country",
+        metavar="CODE",
+        help="explain a country instead (ISO 3166-1 alpha-2): tier, rating source and edition, laws",
+    )
     explain.add_argument("--rules", action="append", default=[], metavar="DIR", help=DIRS_HELP)
+    _today(explain, "date on which laws are judged in force, with --country")
     _no_plugins(explain)
     publish = sub.add_parser("publish", help="publish results where reviewers see them: github")
     _add_publish(publish.add_subparsers(dest="publish_command", metavar="TARGET", required=True))
@@ -211,6 +220,18 @@ def _dispatch(args: argparse.Namespace) -> int:
             sarif=args.sarif,
         )
     if args.command == "explain":
+        if (args.rule_id is None) == (args.country is None):
+            raise UsageError("explain takes a RULE-ID or --country CODE (one of them)")
+        if args.country is not None:
+            from hrpolicy.commands import explain_country
+
+            return explain_country.run(
+                args.country,
+                dirs=args.rules,
+                autoload=not args.no_plugins,
+                today=parse_today(args.today),
+                stdout=sys.stdout,
+            )
         from hrpolicy.commands import explain
 
         return explain.run(args.rule_id, dirs=args.rules, autoload=not args.no_plugins, stdout=sys.stdout)

@@ -136,6 +136,16 @@ class ManifestResult:
 
 
 @dataclass(frozen=True)
+class RatingSource:
+    """A country rating source behind the tiers of a run (``tiers.sources`` of the country data)."""
+
+    id: str
+    name: str
+    publisher: str | None
+    edition_date: str | None
+
+
+@dataclass(frozen=True)
 class RunResult:
     """Everything one ``check`` run produced. Owns the exit code."""
 
@@ -147,6 +157,9 @@ class RunResult:
     fail_on: str = "high"
     #: Manifest files the run tried (evaluated or rejected); rule-pack errors are not manifests.
     manifests: int = 0
+    #: The rating sources that set country tiers, in order of preference, and how they combine.
+    rating_sources: tuple[RatingSource, ...] = ()
+    combine: str = "first"
 
     def findings(self) -> list[Finding]:
         return [f for r in self.results for f in r.findings]

@@ -21,6 +21,7 @@ from hrpolicy.model import (
     Finding,
     Location,
     ManifestResult,
+    RatingSource,
     RuleInfo,
     RunResult,
 )
@@ -61,6 +62,14 @@ def report(result: RunResult) -> dict[str, Any]:
             "name": "hrpolicy",
             "version": result.version,
             "rules": [{"id": r.id, "severity": r.severity, "title": r.title} for r in result.rules],
+            # Which rating source and edition set the country tiers behind the findings.
+            "country_data": {
+                "sources": [
+                    {"id": s.id, "name": s.name, "publisher": s.publisher, "edition_date": s.edition_date}
+                    for s in result.rating_sources
+                ],
+                "combine": result.combine,
+            },
         },
         "evaluated_on": result.evaluated_on.isoformat(),
         "results": [
@@ -112,6 +121,13 @@ def read_report(data: Any) -> RunResult:
         )
         summary = data["summary"]
         fail_on = _fail_on(summary, results)
+        country_data = data["tool"].get("country_data") or {"sources": []}  # absent in older reports
+        sources = tuple(
+            RatingSource(
+                _text(s["id"]), _text(s["name"]), _text(s["publisher"], True), _text(s["edition_date"], True)
+            )
+            for s in country_data["sources"]
+        )
         return RunResult(
             _text(data["tool"]["version"]),
             rules,
@@ -120,6 +136,8 @@ def read_report(data: Any) -> RunResult:
             errors,
             fail_on,
             _number(summary["manifests"]),
+            sources,
+            _combine(country_data.get("combine", "first")),
         )
     except (KeyError, TypeError, IndexError) as exc:
         raise ValueError(f"not an hrpolicy JSON report ({type(exc).__name__}: {exc})") from None
@@ -183,6 +201,12 @@ def _finding(f: dict[str, Any]) -> Finding:
         _text(f["fingerprint"]),
         waiver,
     )
+
+
+def _combine(x: Any) -> str:
+    if x in ("first", "worst"):
+        return str(x)
+    raise TypeError(f"expected first or worst, found {str(x)[:40]!r}")
 
 
 def _fail_on(summary: dict[str, Any], results: tuple[ManifestResult, ...]) -> str:

@@ -1,4 +1,6 @@
-"""The embedded country data set: Freedom on the Net 2025 (Freedom House), see ``country_risk.yaml``."""
+"""The embedded country data: Freedom on the Net 2025 with localisation laws and scopes
+(``country_risk.yaml``) over Freedom in the World 2026 (``freedom_in_the_world_2026.yaml``), both Freedom
+House."""
 
 from __future__ import annotations
 
@@ -6,9 +8,10 @@ from pathlib import Path
 
 from hrpolicy import hookimpl
 
-DATA_FILE = Path(__file__).with_name("country_risk.yaml")
+HERE = Path(__file__).parent
+DATA_FILES = (HERE / "freedom_in_the_world_2026.yaml", HERE / "country_risk.yaml")
 
 
 @hookimpl
 def hrpolicy_country_data_files() -> tuple[Path, ...]:
-    return (DATA_FILE,)
+    return DATA_FILES

@@ -41,6 +41,7 @@ _REFS = {
     "base": "the base manifest (--base)",
     "today": "today",
     "dataset": "the country data set",
+    "scopes": "the scope words the product reaches",
 }
 _QUANTIFIERS = {"any": "at least one entry", "all": "every entry", "none": "no entry"}
 #: Lists whose entries each have a country of their own.

@@ -184,7 +184,7 @@ class PathLinter:
         if isinstance(node, t.Path):
             return self.walk(cur, node.text, node.ptr)
         head, rest = node.head, ".".join(node.parts)
-        if head in ("lists", "values", "patterns", "today"):
+        if head in ("lists", "values", "patterns", "today", "scopes"):
             return Node(ANY, head)  # names are the compiler's business
         if head == "country":
             return self._known(rest, self.facts, "country fact", node.ptr)

@@ -59,6 +59,7 @@ def evaluate(
         base=base,
         today=today,
         dataset=countries.dataset,
+        scopes=countries.scopes_reached(manifest),
         facts_of=countries.facts,
         worst_of=countries.worst,
         value_defs=pack.values,

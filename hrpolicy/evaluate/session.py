@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 from hrpolicy.errors import HrpolicyError, ManifestError, UsageError
 from hrpolicy.evaluate import disclosure
-from hrpolicy.evaluate.countries import CountryTable, merge_data
+from hrpolicy.evaluate.countries import REACHED_BY, CountryTable, merge_data, scope_problems
 from hrpolicy.evaluate.engine import evaluate
 from hrpolicy.evaluate.waivers import (
     Waiver,
@@ -32,7 +32,7 @@ from hrpolicy.load.document import Document
 from hrpolicy.load.events import MAX_BYTES
 from hrpolicy.model import NOTICE, ErrorRecord, Finding, Location, ManifestLoader, ManifestResult
 from hrpolicy.pluginmanager import Plugins, get_plugin_manager
-from hrpolicy.validate.schemas import validate_country_data, validate_manifest, validate_waivers
+from hrpolicy.validate.schemas import load_schema, validate_country_data, validate_manifest, validate_waivers
 
 
 class SessionConfig(NamedTuple):
@@ -50,12 +50,28 @@ def special_docs(dirs: Sequence[Path], name: str, validate: Any, *, cache: bool 
 
 
 def country_table(plugins: Plugins, dirs: Sequence[Path]) -> CountryTable:
-    """Country facts: plugin data files (the embedded set first), then the rules directories' overrides."""
-    layers = [
-        load_checked(p, validate_country_data, ManifestError).data for p in plugins.country_data_files()
-    ]
-    layers.extend(doc.data for doc in special_docs(dirs, "country-data.yaml", validate_country_data))
-    return CountryTable(merge_data(layers), plugins.country_facts, plugins.country_fact_names())
+    """Country facts: plugin data files (the embedded set first), then the rules directories' overrides.
+    A scope word a law uses but no file defines, or a manifest value no manifest can have, is an error
+    naming the file and line."""
+    docs = [load_checked(p, validate_country_data, ManifestError) for p in plugins.country_data_files()]
+    docs.extend(special_docs(dirs, "country-data.yaml", validate_country_data))
+    merged = merge_data(doc.data for doc in docs)
+    for doc, pointer, problem in scope_problems(docs, merged, manifest_values()):
+        line, column = doc.position(pointer)
+        raise ManifestError(problem, doc.path, line, column)
+    return CountryTable(merged, plugins.country_facts, plugins.country_fact_names())
+
+
+@functools.cache
+def manifest_values() -> dict[str, frozenset[str]]:
+    """The values a manifest allows for each kind of fact a scope can be reached by."""
+    props = load_schema("manifest")["properties"]
+    out = {}
+    for key, (where, field) in REACHED_BY.items():
+        holder = props[where]
+        fields = holder["properties"] if where == "product" else holder["items"]["properties"]
+        out[key] = frozenset(fields[field]["items"]["enum"])
+    return out
 
 
 class Session:

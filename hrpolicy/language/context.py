@@ -1,7 +1,7 @@
 """What compiled rules evaluate against: :class:`Ctx`, the state of one manifest's evaluation.
 
-Compiled closures read values through it (``$item``, ``$manifest``, ``$country``, ``let`` and ``as``
-names); quantifiers and value functions rebind the current element with :func:`scan`.
+Compiled closures read values through it (``$item``, ``$manifest``, ``$country``, ``$scopes``, ``let``
+and ``as`` names); quantifiers and value functions rebind the current element with :func:`scan`.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ class Ctx:
         base: Any,
         today: datetime.date,
         dataset: Mapping[str, Any],
+        scopes: list[str],
         facts_of: Callable[[str], Mapping[str, Any]],
         worst_of: Callable[[Iterable[object]], str | None],
         value_defs: Mapping[str, Getter],
@@ -38,6 +39,7 @@ class Ctx:
             "base": base,
             "today": today,
             "dataset": dataset,
+            "scopes": scopes,
             "item": manifest,
             "country": None,
         }

@@ -17,9 +17,9 @@ from hrpolicy.language import tree as t
 from hrpolicy.language.compiler import Scope, compile_ref
 from hrpolicy.language.context import Ctx, Getter
 
-TEMPLATE_HEADS = frozenset({"item", "country", "manifest", "base", "dataset", "today"})
+TEMPLATE_HEADS = frozenset({"item", "country", "manifest", "base", "dataset", "scopes", "today"})
 #: In a rule marked ``redact: true`` only these fields show data; everything else renders as REDACTED.
-SAFE_WHEN_REDACTED = frozenset({"country", "dataset", "today"})
+SAFE_WHEN_REDACTED = frozenset({"country", "dataset", "scopes", "today"})
 
 
 def display(value: Any, limit: int = 120) -> str:
@@ -43,7 +43,7 @@ def compile_template(
     node: t.Template, sc: Scope, *, redact: bool = False, safe: frozenset[str] = frozenset()
 ) -> Callable[[Ctx], str]:
     """A renderer for a message; a field naming nothing known is a compile error at the rule's line.
-    With ``redact``, only country, dataset, today and the ``safe`` let names show data."""
+    With ``redact``, only country, dataset, scopes, today and the ``safe`` let names show data."""
     parts: list[str | Getter] = []
     for piece in node.pieces:
         if isinstance(piece, str):
@@ -54,7 +54,7 @@ def compile_template(
             field = ".".join((head, *piece.parts))
             raise sc.error(
                 node.ptr,
-                f"template field {{{field}}} is not one of item, country, manifest, base, dataset, "
+                f"template field {{{field}}} is not one of item, country, manifest, base, dataset, scopes, "
                 "today or a let name",
             )
         if redact and head not in SAFE_WHEN_REDACTED and head not in safe:

@@ -76,7 +76,10 @@ def test_readme_demo(tmp_path: Path) -> None:
     proc = run_installed("check", "examples/acme-chat/hrpolicy.yaml", *T, cwd=tmp_path)
     assert proc.returncode == 1
     line, col = position_of(text, "{country: TR")
-    expected = f"examples/acme-chat/hrpolicy.yaml:{line}:{col} critical HRDD-MKT-001 TR (Turkey, high risk)"
+    expected = (
+        f"examples/acme-chat/hrpolicy.yaml:{line}:{col} critical HRDD-MKT-001 "
+        "TR (Turkey, high risk: Not Free in Freedom on the Net 2025)"
+    )
     assert expected in proc.stdout
     assert (line, col) == (29, 5)
     lines = proc.stdout.splitlines()
@@ -182,11 +185,16 @@ def test_vn_launch_without_assessment(tmp_path: Path) -> None:
     line, col = position_of(SPEC_MANIFEST, "country: VN")
     assert f["severity"] == "critical"
     assert f["location"] == {"path": "hrpolicy.yaml", "line": line, "column": col, "pointer": "/markets/1"}
-    assert f["message"].startswith("VN (Vietnam, high risk) is launched without an approved HRIA")
+    assert f["message"].startswith(
+        "VN (Vietnam, high risk: Not Free in Freedom on the Net 2025) is launched without an approved HRIA"
+    )
     assert f["waived"] is False
     assert f["waiver"] is None
     text = hp("check", "hrpolicy.yaml", *T, cwd=tmp_path)
-    assert f"hrpolicy.yaml:{line}:{col} critical HRDD-MKT-001 VN (Vietnam, high risk)" in text.stdout
+    assert (
+        f"hrpolicy.yaml:{line}:{col} critical HRDD-MKT-001 "
+        "VN (Vietnam, high risk: Not Free in Freedom on the Net 2025)" in text.stdout
+    )
 
 
 def test_vn_launch_with_an_in_date_hria(tmp_path: Path) -> None:
@@ -216,7 +224,7 @@ def test_stale_assessment(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------------------- JSON report
 
 TOP_KEYS = {"schema_version", "tool", "evaluated_on", "results", "errors", "summary"}
-TOOL_KEYS = {"name", "version", "rules"}
+TOOL_KEYS = {"name", "version", "rules", "country_data"}
 RULE_KEYS = {"id", "severity", "title"}
 RESULT_KEYS = {"manifest", "product", "findings"}
 FINDING_KEYS = {"rule", "severity", "message", "remediation", "location", "waived", "waiver", "fingerprint"}

@@ -37,7 +37,7 @@ def test_exiting_a_not_free_market_that_holds_a_local_data_store() -> None:
     (finding,) = findings
     assert finding["location"]["pointer"] == "/markets/2"
     assert finding["waived"] is False
-    assert "RU (Russia, high risk)" in finding["message"]
+    assert "RU (Russia, high risk: Not Free in Freedom on the Net 2025)" in finding["message"]
     assert "exit_plan.data_disposition" in finding["message"]
     assert "exit_plan.data_disposition" in finding["remediation"]
     assert code == 1
@@ -115,7 +115,7 @@ def test_deleting_the_exiting_market_since_the_base_does_not_hide_its_data_store
     assert triples(findings) == {("HRDD-EXIT-002", "critical", markets)}
     (finding,) = findings
     assert finding["location"]["pointer"] == "/markets"
-    assert "RU (Russia, high risk)" in finding["message"]
+    assert "RU (Russia, high risk: Not Free in Freedom on the Net 2025)" in finding["message"]
     assert "removed" in finding["message"]
     assert code == 1
 
@@ -140,8 +140,9 @@ assessments:
 def test_a_policy_counting_unrated_countries_as_high_risk_brings_them_under_risk_001_and_002(
     tmp_path: Path,
 ) -> None:
-    """HRDD-RISK-001 and -002 go by ``$country.risk``: Norway and Sweden (not rated by Freedom on the Net)
-    are out of scope with the default data, in scope once ``tiers.unassessed_risk: high`` is set."""
+    """HRDD-RISK-001 and -002 go by ``$country.risk``: Norway and Sweden (Free in Freedom in the World, not
+    rated by Freedom on the Net) are out of scope with the default data, and also with
+    ``unassessed_risk: high`` alone; in scope once the policy rates by Freedom on the Net only."""
     manifest = tmp_path / "hrpolicy.yaml"
     manifest.write_text(RISK_MANIFEST, "utf-8")
     pack = tmp_path / "rules"
@@ -157,6 +158,8 @@ def test_a_policy_counting_unrated_countries_as_high_risk_brings_them_under_risk
 
     assert risk_findings() == set()
     (pack / "country-data.yaml").write_text("tiers: {unassessed_risk: high}\n", "utf-8")
+    assert risk_findings() == set()
+    (pack / "country-data.yaml").write_text("tiers: {sources: [fotn], unassessed_risk: high}\n", "utf-8")
     assert risk_findings() == {
         ("HRDD-RISK-001", "high", "/assessments/0"),
         ("HRDD-RISK-002", "high", "/markets/0"),

@@ -41,7 +41,7 @@ def test_launch_in_a_not_free_market_without_an_hria_and_with_data_stored_there(
     # The localisation finding names the market, the law and what is missing.
     message = by_rule["HRDD-LOC-002"]["message"]
     assert "VN (Vietnam)" in message
-    assert "Decree 53/2022" in message
+    assert "Law on Cybersecurity 116/2025/QH15" in message  # Decree 53/2022 stopped on 2026-07-01
     assert "no data_residency" in message
 
 

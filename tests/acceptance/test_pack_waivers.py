@@ -29,7 +29,7 @@ def test_active_and_expired_waivers(tmp_path: Path) -> None:
     assert expired["waived"] is False
     assert expired["waiver"]["status"] == "expired"
     assert expired["message"].endswith("(waiver expired on 2026-11-20)")
-    assert expired["location"]["line"] == line_of(text, "{country: TR")
+    assert expired["location"]["line"] == line_of(text, "{country: VN")
 
     (notice,) = [f for f in result["findings"] if f["severity"] == "notice"]
     assert "expires on 2026-12-15 (in 17 days)" in notice["message"]

@@ -94,13 +94,16 @@ def test_try_repo_fails_naming_the_rule_passes_a_good_manifest_and_judges_a_with
     assert failed.returncode == 1, failed.stdout + failed.stderr
     assert "hrpolicy-check" in failed.stdout
     assert "Failed" in failed.stdout
-    assert "critical HRDD-MKT-001 VN (Vietnam, high risk)" in failed.stdout
+    assert "critical HRDD-MKT-001 VN (Vietnam, high risk: Not Free" in failed.stdout
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert "Passed" in passed.stdout
     # The same good manifest, committed on top of one with a launched market: judged against HEAD, it is a
     # withdrawal without an exit assessment.
     assert withdrawn.returncode == 1, withdrawn.stdout + withdrawn.stderr
-    assert "HRDD-EXIT-001 DE (Germany, low risk) was launched in the base manifest" in withdrawn.stdout
+    assert (
+        "HRDD-EXIT-001 DE (Germany, low risk: Free in Freedom on the Net 2025) "
+        "was launched in the base manifest" in withdrawn.stdout
+    )
 
 
 @pytest.mark.slow

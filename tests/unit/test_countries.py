@@ -1,5 +1,6 @@
-"""Country facts and risk tiers (hrpolicy/countries.py): the embedded Freedom on the Net data, the
-riskiest-country ordering, overrides in a rules directory and from plugins."""
+"""Country facts and risk tiers (hrpolicy/evaluate/countries.py): the embedded Freedom on the Net and
+Freedom in the World data, the order of the sources, the riskiest-country ordering, overrides in a rules
+directory and from plugins, and the scope words a manifest reaches."""
 
 from __future__ import annotations
 
@@ -31,8 +32,14 @@ def table(builtin_session: Session) -> CountryTable:
         ("BR", "elevated", "elevated", 730, "partly_free", True),
         ("SG", "elevated", "elevated", 730, "partly_free", True),
         ("DE", "low", "low", 1095, "free", True),
-        ("SE", "unassessed", "elevated", 730, "not_covered", False),
-        ("NO", "unassessed", "elevated", 730, "not_covered", False),
+        ("SE", "low", "low", 1095, "free", True),
+        ("NO", "low", "low", 1095, "free", True),
+        ("AT", "low", "low", 1095, "free", True),
+        ("HU", "elevated", "elevated", 730, "partly_free", True),
+        ("QA", "high", "high", 365, "not_free", True),
+        ("HK", "elevated", "elevated", 730, "partly_free", True),
+        ("GL", "unassessed", "elevated", 730, "not_covered", False),
+        ("PR", "unassessed", "elevated", 730, "not_covered", False),
     ],
 )
 def test_tiers_from_the_embedded_data(
@@ -44,17 +51,61 @@ def test_tiers_from_the_embedded_data(
     assert isinstance(facts["score"], int) is covered
 
 
+@pytest.mark.parametrize(
+    ("code", "source", "verified", "rating"),
+    [
+        ("VN", "Freedom on the Net 2025", "press", "high risk: Not Free in Freedom on the Net 2025"),
+        ("AT", "Freedom in the World 2026", "compilation", "low risk: Free in Freedom in the World 2026"),
+        ("LI", "Freedom in the World 2026", "fh_page", "low risk: Free in Freedom in the World 2026"),
+        # Freedom on the Net rates Brazil Partly Free, Freedom in the World Free: FOTN comes first.
+        ("BR", "Freedom on the Net 2025", "press", "elevated risk: Partly Free in Freedom on the Net 2025"),
+        (
+            "GL",
+            None,
+            None,
+            "unassessed: not rated by Freedom on the Net 2025 or Freedom in the World 2026 "
+            "(treated as elevated risk)",
+        ),
+    ],
+)
+def test_every_country_says_which_source_set_its_tier(
+    table: CountryTable, code: str, source: str | None, verified: str | None, rating: str
+) -> None:
+    facts = table.facts(code)
+    assert (facts["source"], facts["verified"], facts["rating"]) == (source, verified, rating)
+    assert facts["source_id"] == {None: None, "Freedom on the Net 2025": "fotn"}.get(source, "fiw")
+
+
+def test_ratings_of_both_sources_are_kept(table: CountryTable) -> None:
+    br = table.facts("BR")["ratings"]
+    assert br["fotn"]["status"] == "partly_free"
+    assert (br["fiw"]["status"], br["fiw"]["score"], br["fiw"]["source"]) == (
+        "free",
+        73,
+        "Freedom in the World 2026",
+    )
+    assert set(table.facts("AT")["ratings"]) == {"fiw"}
+    assert table.facts("GL")["ratings"] == {}
+
+
 def test_names_scores_groups_and_laws(table: CountryTable) -> None:
     vn = table.facts("VN")
     assert (vn["name"], vn["score"], vn["status_label"]) == ("Vietnam", 22, "Not Free")
     assert any("Decree 53/2022" in law for law in vn["localisation_laws"])
     assert table.facts("DE")["localisation_laws"] == []
     se = table.facts("SE")
-    assert (se["name"], se["score"], se["status_label"]) == ("Sweden", None, "not covered by the data set")
+    assert (se["name"], se["score"], se["status_label"]) == ("Sweden", 99, "Free")
+    gl = table.facts("GL")
+    assert (gl["name"], gl["score"], gl["status_label"]) == ("Greenland", None, "not rated")
     assert "eu" in se["groups"]
     assert "eu" in table.facts("DE")["groups"]
     assert "eu" not in vn["groups"]
+    # $dataset: the first source's fields, and every source in tier order
     assert table.dataset["edition_date"] == "2025-11-13"
+    assert [(s["id"], s["edition_date"]) for s in table.dataset["sources"]] == [
+        ("fotn", "2025-11-13"),
+        ("fiw", "2026-03-01"),
+    ]
 
 
 def test_no_country(table: CountryTable) -> None:
@@ -73,9 +124,9 @@ def test_no_country(table: CountryTable) -> None:
         (["DE", "BR", "VN"], "VN"),  # high before elevated before low
         (["VN", "BR", "DE"], "VN"),  # order does not matter
         (["DE", "BR"], "BR"),
-        (["DE", "SE"], "SE"),  # unassessed counts as elevated ...
-        (["SE", "BR"], "BR"),  # ... but an assessed elevated country comes first
-        (["BR", "SE"], "BR"),
+        (["DE", "GL"], "GL"),  # unassessed counts as elevated ...
+        (["GL", "BR"], "BR"),  # ... but an assessed elevated country comes first
+        (["BR", "GL"], "BR"),
         (["TR", "CN", "VN"], "CN"),  # same tier: the lower score (less free) is riskier
         (["SG", "BR"], "SG"),  # SG 53 < BR 65
         (["DE"], "DE"),
@@ -88,7 +139,7 @@ def test_worst_ordering(table: CountryTable, codes: list[Any], worst: str | None
 
 
 def test_worst_is_deterministic_for_unassessed_ties(table: CountryTable) -> None:
-    assert table.worst(["SE", "NO"]) == table.worst(["NO", "SE"])
+    assert table.worst(["GL", "PR"]) == table.worst(["PR", "GL"])
 
 
 def test_merge_data_layers() -> None:
@@ -118,7 +169,7 @@ PACK = rule_file(
     rule("HRDD-TST-002", "for_each: features\nwhen: {id: {present: true}}\nmessage: '{country.code}'"),
 )
 MARKETS = (
-    "markets:\n  - {country: DE, status: launched}\n  - {country: SE, status: launched}\n"
+    "markets:\n  - {country: DE, status: launched}\n  - {country: GL, status: launched}\n"
     "  - {country: BR, status: launched}\nfeatures: [{id: f}]\n"
 )
 
@@ -138,9 +189,9 @@ def results(tmp_path: Path, overrides: str | None) -> dict[str, tuple[str, str]]
 def test_defaults_without_an_override(tmp_path: Path) -> None:
     assert results(tmp_path, None) == {
         "DE": ("DE low low 1095", "high"),
-        "SE": ("SE unassessed elevated 730", "high"),
+        "GL": ("GL unassessed elevated 730", "high"),
         "BR": ("BR elevated elevated 730", "high"),
-        "feature": ("BR", "high"),  # the riskiest active market: assessed BR before unassessed SE
+        "feature": ("BR", "high"),  # the riskiest active market: assessed BR before unassessed GL
     }
 
 
@@ -148,7 +199,7 @@ def test_override_a_country_status(tmp_path: Path) -> None:
     data = "countries:\n  DE:\n    fotn: {score: 35, status: not_free, verified: override}\n"
     assert results(tmp_path, data) == {
         "DE": ("DE high high 365", "critical"),
-        "SE": ("SE unassessed elevated 730", "high"),
+        "GL": ("GL unassessed elevated 730", "high"),
         "BR": ("BR elevated elevated 730", "high"),
         "feature": ("DE", "high"),
     }
@@ -157,13 +208,13 @@ def test_override_a_country_status(tmp_path: Path) -> None:
 def test_override_adds_a_country_the_data_set_does_not_cover(tmp_path: Path) -> None:
     data = (
         "countries:\n  BR:\n    fotn: {score: 85, status: free, verified: override}\n"
-        "  SE:\n    fotn: {score: 45, status: partly_free, verified: override}\n"
+        "  GL:\n    fotn: {score: 45, status: partly_free, verified: override}\n"
     )
     assert results(tmp_path, data) == {
         "DE": ("DE low low 1095", "high"),
-        "SE": ("SE elevated elevated 730", "high"),
+        "GL": ("GL elevated elevated 730", "high"),
         "BR": ("BR low low 1095", "high"),
-        "feature": ("SE", "high"),
+        "feature": ("GL", "high"),
     }
 
 
@@ -172,19 +223,19 @@ def test_override_unassessed_risk(tmp_path: Path) -> None:
     assert [f.message for f in default] == ["BR"]
     data = "tiers:\n  unassessed_risk: high\n"
     h = Harness(tmp_path / "b", {"t.yaml": PACK, "country-data.yaml": data})
-    assert [f.message for f in h.findings(manifest(MARKETS), "HRDD-TST-002")] == ["SE"]
-    se = h.session.countries.facts("SE")
+    assert [f.message for f in h.findings(manifest(MARKETS), "HRDD-TST-002")] == ["GL"]
+    se = h.session.countries.facts("GL")
     assert (se["tier"], se["risk"]) == ("unassessed", "high")
     # still never escalated by severity_in_high_risk: the tier is unassessed, not high
-    (market,) = [f for f in h.findings(manifest(MARKETS), "HRDD-TST-001") if f.message.startswith("SE")]
-    assert (market.message, market.severity) == ("SE unassessed high 730", "high")
+    (market,) = [f for f in h.findings(manifest(MARKETS), "HRDD-TST-001") if f.message.startswith("GL")]
+    assert (market.message, market.severity) == ("GL unassessed high 730", "high")
 
 
 def test_override_max_ages(tmp_path: Path) -> None:
     data = "tiers:\n  max_age_days: {low: 400, unassessed: 200}\n"
     h = Harness(tmp_path, {"t.yaml": PACK, "country-data.yaml": data})
     msgs = sorted(f.message for f in h.findings(manifest(MARKETS), "HRDD-TST-001"))
-    assert msgs == ["BR elevated elevated 730", "DE low low 400", "SE unassessed elevated 200"]
+    assert msgs == ["BR elevated elevated 730", "DE low low 400", "GL unassessed elevated 200"]
 
 
 @pytest.mark.parametrize(
@@ -257,4 +308,95 @@ def test_country_facts_are_computed_once_per_code(tmp_path: Path) -> None:
     for _ in range(3):
         h.findings(manifest(MARKETS))
     assert sorted(calls) == sorted(set(calls))
-    assert {"DE", "SE", "BR"} <= set(calls)
+    assert {"DE", "GL", "BR"} <= set(calls)
+
+
+# --- the order of the rating sources ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("tiers", "expected"),
+    [
+        # default: Freedom on the Net first, Freedom in the World for the rest
+        ("", {"BR": "elevated", "PK": "high", "AT": "low", "GL": "unassessed"}),
+        # Freedom in the World first
+        ("sources: [fiw, fotn]", {"BR": "low", "PK": "elevated", "AT": "low", "GL": "unassessed"}),
+        # Freedom on the Net only: the tiers before Freedom in the World was added
+        ("sources: [fotn]", {"BR": "elevated", "PK": "high", "AT": "unassessed", "GL": "unassessed"}),
+        # the worse of the two
+        ("combine: worst", {"BR": "elevated", "PK": "high", "AT": "low", "GL": "unassessed"}),
+        ("{sources: [fiw, fotn], combine: worst}", {"BR": "elevated", "PK": "high", "AT": "low"}),
+    ],
+)
+def test_tier_order_is_configurable(tmp_path: Path, tiers: str, expected: dict[str, str]) -> None:
+    data = f"tiers: {tiers}\n" if tiers.startswith("{") else f"tiers:\n  {tiers}\n" if tiers else ""
+    h = Harness(tmp_path, {"t.yaml": PACK, "country-data.yaml": data} if data else {"t.yaml": PACK})
+    got = {code: h.session.countries.facts(code)["tier"] for code in expected}
+    assert got == expected
+
+
+def test_the_worse_source_is_named(tmp_path: Path) -> None:
+    h = Harness(tmp_path, {"t.yaml": PACK, "country-data.yaml": "tiers:\n  combine: worst\n"})
+    ug = h.session.countries.facts("UG")  # Partly Free on the Net, Not Free in the World
+    assert (ug["tier"], ug["source"], ug["status_label"]) == ("high", "Freedom in the World 2026", "Not Free")
+    # ties go to the earlier source
+    assert h.session.countries.facts("DE")["source"] == "Freedom on the Net 2025"
+
+
+def test_the_older_dataset_section_still_sets_freedom_on_the_net(tmp_path: Path) -> None:
+    data = 'dataset:\n  name: "Freedom on the Net 2026"\n  edition_date: "2026-10-30"\n'
+    h = Harness(tmp_path, {"t.yaml": PACK, "country-data.yaml": data})
+    countries = h.session.countries
+    assert countries.dataset["name"] == "Freedom on the Net 2026"
+    fotn = countries.dataset["sources"][0]
+    assert (fotn["id"], fotn["edition_date"], fotn["publisher"]) == ("fotn", "2026-10-30", "Freedom House")
+    assert countries.facts("VN")["rating"] == "high risk: Not Free in Freedom on the Net 2026"
+
+
+def test_an_override_can_replace_a_fiw_row(tmp_path: Path) -> None:
+    data = "countries:\n  AT:\n    fiw: {score: 50, status: partly_free, verified: override, source: BHR-7}\n"
+    h = Harness(tmp_path, {"t.yaml": PACK, "country-data.yaml": data})
+    at = h.session.countries.facts("AT")
+    assert (at["tier"], at["verified"], at["name"]) == ("elevated", "override", "Austria")
+
+
+# --- scopes -------------------------------------------------------------------------------------------------
+
+
+def test_scopes_reached_from_every_kind_of_manifest_fact(table: CountryTable) -> None:
+    doc = {
+        "product": {"service_types": ["payments"], "customers": ["government"], "sectors": ["insurance"]},
+        "features": [{"id": "f", "tags": ["calls"]}],
+        "data_stores": [{"id": "s", "country": "DE", "data_categories": ["personal"]}],
+    }
+    reached = table.scopes_reached(doc)
+    assert {"payments", "public_sector", "state_interest_processing", "insurance", "calls"} <= set(reached)
+    assert "banking" not in reached
+    assert table.scopes_reached({"product": {"id": "x", "name": "x"}}) == []
+    assert table.scopes_reached({"product": "not a mapping", "features": "nor a list"}) == []
+
+
+@pytest.mark.parametrize(
+    ("data", "needle", "message"),
+    [
+        (
+            "countries:\n  DE:\n    localisation_researched: true\n    localisation:\n"
+            "      - {law: X, requirement: Y, confidence: read, applies_to: [fishing]}\n",
+            "fishing",
+            "scope word 'fishing' is not defined under scopes",
+        ),
+        (
+            "scopes:\n  fishing:\n    description: Fishing fleets.\n    reached_by: {sectors: [fishing]}\n",
+            "[fishing]",
+            "'fishing' is not a value of sectors in a manifest",
+        ),
+    ],
+)
+def test_scope_problems_name_the_file_and_line(tmp_path: Path, data: str, needle: str, message: str) -> None:
+    with pytest.raises(ManifestError) as info:
+        Harness(tmp_path, {"t.yaml": PACK, "country-data.yaml": data})
+    err = info.value
+    assert err.path is not None
+    assert err.path.endswith("country-data.yaml")
+    assert err.line == line_of(data, needle)
+    assert message in err.message

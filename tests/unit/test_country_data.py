@@ -27,8 +27,28 @@ SUPPORTED_KEYWORDS = {
 }  # fmt: skip
 SUPPORTED_FORMATS = {"date", "country-code", "uri"}
 
-LOCALISATION_COUNTRIES = {"CN", "ID", "IN", "KE", "KZ", "NG", "RU", "SA", "TR", "VN"}
-EU_ROWS = {"DE", "EE", "FR", "HU", "IT", "NL"}
+LOCALISATION_COUNTRIES = {"BD", "CN", "FR", "ID", "IN", "KE", "KZ", "NG", "RU", "SA", "TR", "VN"}
+EU_ROWS = {"DE", "EE", "HU", "IT", "NL"}
+#: Countries the localisation research of 2026-12-03 covered (../shared/domain/localisation_2026.md).
+RESEARCHED_2026 = {
+    "BD",
+    "CN",
+    "DE",
+    "EG",
+    "ET",
+    "FR",
+    "ID",
+    "IN",
+    "KE",
+    "KZ",
+    "MM",
+    "NG",
+    "PK",
+    "RU",
+    "SA",
+    "TR",
+    "VN",
+}
 BANDS = {"free": (70, 100), "partly_free": (40, 69), "not_free": (0, 39)}
 
 
@@ -117,7 +137,7 @@ def test_default_data_validates(validator: jsonschema.Draft202012Validator, data
 
 
 def test_dates_stay_strings(data: dict[str, Any]) -> None:
-    dataset = data["dataset"]
+    dataset = data["sources"]["fotn"]
     assert dataset["edition_date"] == "2025-11-13"
     assert dataset["coverage_period"] == {"start": "2024-06-01", "end": "2025-05-31"}
     for row in data["countries"].values():
@@ -126,7 +146,8 @@ def test_dates_stay_strings(data: dict[str, Any]) -> None:
 
 
 def test_dataset_attribution(data: dict[str, Any]) -> None:
-    dataset = data["dataset"]
+    assert "dataset" not in data  # the older name of sources.fotn, still accepted in overrides
+    dataset = data["sources"]["fotn"]
     assert dataset["name"] == "Freedom on the Net 2025"
     assert dataset["publisher"] == "Freedom House"
     assert dataset["countries_covered"] == 72
@@ -138,6 +159,7 @@ def test_dataset_attribution(data: dict[str, Any]) -> None:
 def test_tiers_follow_spec(data: dict[str, Any]) -> None:
     tiers = data["tiers"]
     assert tiers["by_status"] == {"not_free": "high", "partly_free": "elevated", "free": "low"}
+    assert (tiers["sources"], tiers["combine"]) == (["fotn", "fiw"], "first")
     assert tiers["unassessed_risk"] == "elevated"
     assert tiers["max_age_days"] == {"high": 365, "elevated": 730, "low": 1095, "unassessed": 730}
 
@@ -153,7 +175,7 @@ def test_country_keys_are_sorted_valid_codes(data: dict[str, Any]) -> None:
 
 
 def test_row_counts(data: dict[str, Any], covered: dict[str, dict[str, Any]]) -> None:
-    assert len(covered) == 72 == data["dataset"]["countries_covered"]
+    assert len(covered) == 72 == data["sources"]["fotn"]["countries_covered"]
     assert Counter(f["verified"] for f in covered.values()) == {"fh_page": 51, "press": 15, "compilation": 6}
     assert Counter(f["status"] for f in covered.values()) == {"free": 18, "partly_free": 32, "not_free": 22}
     compiled = {code for code, f in covered.items() if f["verified"] == "compilation"}
@@ -244,7 +266,7 @@ def test_localisation_entries_are_complete(data: dict[str, Any]) -> None:
 def test_localisation_only_where_the_table_has_a_local_storage_duty(data: dict[str, Any]) -> None:
     with_localisation = {code for code, row in data["countries"].items() if "localisation" in row}
     assert with_localisation == LOCALISATION_COUNTRIES
-    for code in EU_ROWS | {"GB", "EG", "PK", "IR"}:
+    for code in EU_ROWS | {"GB", "EG", "PK", "IR", "MM", "ET"}:
         assert "localisation" not in data["countries"][code], f"{code}: not a localisation duty"
         assert data["countries"][code]["other_laws"], code
 
@@ -254,7 +276,10 @@ def test_absent_localisation_is_marked_unresearched(data: dict[str, Any]) -> Non
         if "localisation" in row:
             assert row.get("localisation_researched", True) is True, code
         else:
-            assert row.get("localisation_researched") is False or row.get("note"), code
+            assert "localisation_researched" in row or row.get("note"), code
+        assert row.get("localisation_researched", True) is (
+            code in RESEARCHED_2026 or "localisation" in row
+        ), code
 
 
 def test_well_known_localisation_laws_are_cited(data: dict[str, Any]) -> None:
@@ -262,12 +287,17 @@ def test_well_known_localisation_laws_are_cited(data: dict[str, Any]) -> None:
         return " ".join(law["law"] for law in data["countries"][code]["localisation"])
 
     assert "242-FZ" in laws("RU")
-    assert "Art 37" in laws("CN")
+    assert "Art 37" in laws("CN")  # renumbered Art 39 from 2026
+    assert "Art 39" in laws("CN")
+    assert "23-FZ" in laws("RU")
+    assert "116/2025" in laws("VN")
+    assert "SAMA" in laws("SA")
+    assert "Companies (Accounts) Rules" in laws("IN")
     assert "Art 40" in laws("CN")
     assert "53/2022" in laws("VN")
     assert "7253" in laws("TR")
     assert "71/2019" in laws("ID")
-    assert "reg. 26" in laws("KE")
+    assert "reg 26" in laws("KE")
     assert "Art 12" in laws("KZ")
 
 
@@ -369,8 +399,116 @@ def test_every_row_matches_the_source_table(data: dict[str, Any]) -> None:
         assert [fotn.get(k) for k in ("a", "b", "c")] == expected, code
         previous = re.search(r"(?:2024: |prior edition |down from )(\d+)", notes)
         assert fotn.get("previous_score") == (int(previous.group(1)) if previous else None), code
-        if localisation.startswith("not researched"):
+        if localisation.startswith("not researched") and code not in RESEARCHED_2026:
             assert "localisation" not in row, code
             assert row["localisation_researched"] is False, code
     for code, *_ in (r for r in rows if len(r) == 5):
         assert countries[code]["fotn"] is None, code
+
+
+# --- Freedom in the World 2026 (plugins/freedom_in_the_world_2026.yaml) -------------------------------------
+
+FIW_FILE = ROOT / "plugins" / "freedom_in_the_world_2026.yaml"
+FIW_SOURCE = ROOT.parent / "shared" / "domain" / "freedom_in_the_world_2026.yaml"
+# Freedom House's score-to-rating cut-offs (lowest score of ratings 1..6; lower scores rate 7).
+PR_CUTOFFS = (36, 30, 24, 18, 12, 6)
+CL_CUTOFFS = (53, 44, 35, 26, 17, 8)
+#: Rows whose status is not the one a band of the total score would give (Free >= 70, Partly Free >= 35).
+OFF_BAND = {"BT", "BO", "CO", "MW", "LS", "JO", "GW", "PK"}
+
+
+def fh_rating(score: int, cutoffs: tuple[int, ...]) -> int:
+    return next((i for i, low in enumerate(cutoffs, 1) if score >= low), 7)
+
+
+def fh_status(pr_rating: int, cl_rating: int) -> str:
+    average = (pr_rating + cl_rating) / 2
+    return "free" if average <= 2.5 else "partly_free" if average <= 5.0 else "not_free"
+
+
+@pytest.fixture(scope="module")
+def fiw_data() -> dict[str, Any]:
+    return dict(load_yaml(FIW_FILE.read_text(encoding="utf-8")))
+
+
+@pytest.fixture(scope="module")
+def fiw(fiw_data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {code: row["fiw"] for code, row in fiw_data["countries"].items()}
+
+
+def test_fiw_data_validates(validator: jsonschema.Draft202012Validator, fiw_data: dict[str, Any]) -> None:
+    assert [e.message for e in validator.iter_errors(fiw_data)] == []
+    from hrpolicy.validate import codes, schemacheck
+
+    schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    assert schemacheck.compile_schema(schema, {"country-code": codes.country_problem})(fiw_data) == []
+
+
+def test_fiw_attribution(fiw_data: dict[str, Any]) -> None:
+    source = fiw_data["sources"]["fiw"]
+    assert (source["name"], source["publisher"]) == ("Freedom in the World 2026", "Freedom House")
+    assert source["edition_date"] == "2026-03-01"  # March 2026; the day is not confirmed
+    assert source["coverage_period"] == {"start": "2025-01-01", "end": "2025-12-31"}
+    assert source["countries_covered"] == 195
+    assert "status_bands" not in source
+    assert "ratings" in source["status_rule"]
+    assert {"fh_page", "compilation"} <= set(source["verification"])
+    assert "not verified" in source["licence_note"].lower()
+    assert list(fiw_data) == ["sources", "countries"]  # no tiers, groups or laws in this file
+
+
+def test_fiw_rows(fiw_data: dict[str, Any], fiw: dict[str, dict[str, Any]]) -> None:
+    codes = list(fiw_data["countries"])
+    assert codes == sorted(codes)
+    assert all(is_country_code(code) for code in codes)
+    assert len(fiw) == 196  # 195 countries without Kosovo (XK is not ISO 3166-1), plus HK and EH
+    assert "XK" not in fiw
+    assert "PS" not in fiw
+    assert {"HK", "EH"} <= set(fiw)
+    assert Counter(row["verified"] for row in fiw.values()) == {"compilation": 195, "fh_page": 1}
+    assert fiw["LI"]["verified"] == "fh_page"
+    assert Counter(row["status"] for row in fiw.values()) == {"free": 88, "partly_free": 48, "not_free": 60}
+    for code, row in fiw.items():
+        assert row["source"], code
+        assert "\n" not in row["source"], code
+        assert fiw_data["countries"][code]["name"], code
+
+
+def test_fiw_status_follows_freedom_houses_rule(fiw: dict[str, dict[str, Any]]) -> None:
+    off_band = set()
+    for code, row in fiw.items():
+        assert row["score"] == max(0, row["pr_score"] + row["cl_score"]), code
+        assert row["pr_rating"] == fh_rating(row["pr_score"], PR_CUTOFFS), code
+        assert row["cl_rating"] == fh_rating(row["cl_score"], CL_CUTOFFS), code
+        assert row["status"] == fh_status(row["pr_rating"], row["cl_rating"]), code
+        band = "free" if row["score"] >= 70 else "partly_free" if row["score"] >= 35 else "not_free"
+        if band != row["status"]:
+            off_band.add(code)
+            assert "not from the score band" in row["note"], code
+    assert off_band == OFF_BAND
+
+
+def test_fiw_rows_match_the_research(fiw_data: dict[str, Any], fiw: dict[str, dict[str, Any]]) -> None:
+    if not FIW_SOURCE.is_file():
+        pytest.skip(f"source table not available: {FIW_SOURCE}")
+    rows = {row["code"]: row for row in load_yaml(FIW_SOURCE.read_text(encoding="utf-8"))}
+    assert len(rows) == 195
+    assert set(fiw) - set(rows) == {"HK", "EH"}
+    assert set(rows) - set(fiw) == {"XK"}
+    for code, row in fiw.items():
+        if code in ("HK", "EH"):
+            continue
+        source = rows[code]
+        assert fiw_data["countries"][code]["name"] == source["name"], code
+        assert (
+            row["status"]
+            == {"Free": "free", "Partly Free": "partly_free", "Not Free": "not_free"}[source["status"]]
+        ), code
+        for key in ("score", "pr_score", "cl_score", "pr_rating", "cl_rating", "verified"):
+            assert row[key] == source[key], (code, key)
+
+
+def test_fiw_and_fotn_names_agree(data: dict[str, Any], fiw_data: dict[str, Any]) -> None:
+    for code, row in data["countries"].items():
+        if code in fiw_data["countries"]:
+            assert row["name"] == fiw_data["countries"][code]["name"], code

@@ -151,7 +151,13 @@ def test_in_date_hria_satisfies_mkt_001(builtin: Harness) -> None:
 
 @pytest.mark.parametrize(
     ("country", "max_age", "severity"),
-    [("VN", 365, "critical"), ("BR", 730, "high"), ("DE", 1095, "high"), ("SE", 730, "high")],
+    [
+        ("VN", 365, "critical"),
+        ("BR", 730, "high"),
+        ("DE", 1095, "high"),
+        ("AT", 1095, "high"),
+        ("GL", 730, "high"),
+    ],
 )
 def test_max_age_by_tier_and_unassessed_countries(
     builtin: Harness, country: str, max_age: int, severity: str
@@ -166,16 +172,28 @@ def test_max_age_by_tier_and_unassessed_countries(
 
     assert mkt(max_age) == []  # the last day of the tier's max age is still in date
     (late,) = mkt(max_age + 1)
-    # SE is not covered by the data set: treated as elevated (730 days), never raised to critical
+    # GL is rated by no source: treated as elevated (730 days), never raised to critical; AT is Free in
+    # Freedom in the World
     assert late.severity == severity
     assert f"within the last {max_age} days" in late.message
 
 
 def test_unassessed_country_is_named_as_such(builtin: Harness) -> None:
     (f,) = by_rule(
-        builtin.check(manifest("markets: [{country: SE, status: planned}]")).findings, "HRDD-MKT-001"
+        builtin.check(manifest("markets: [{country: GL, status: planned}]")).findings, "HRDD-MKT-001"
     )
-    assert f.message.startswith("SE (Sweden, unassessed risk)")
+    assert f.message.startswith(
+        "GL (Greenland, unassessed: not rated by Freedom on the Net 2025 or Freedom in the World 2026 "
+        "(treated as elevated risk))"
+    )
+
+
+def test_a_country_rated_by_freedom_in_the_world_names_it(builtin: Harness) -> None:
+    (f,) = by_rule(
+        builtin.check(manifest("markets: [{country: AT, status: planned}]")).findings, "HRDD-MKT-001"
+    )
+    assert f.message.startswith("AT (Austria, low risk: Free in Freedom in the World 2026) is planned")
+    assert "within the last 1095 days" in f.message
 
 
 def test_default_item_country_for_items_without_one(tmp_path: Path) -> None:
@@ -193,8 +211,8 @@ def test_default_item_country_for_items_without_one(tmp_path: Path) -> None:
 
     assert country_for("[{country: DE, status: launched}, {country: VN, status: planned}]") == "VN high"
     # a partly free market outranks an unassessed one treated as elevated
-    assert country_for("[{country: SE, status: launched}, {country: BR, status: beta}]") == "BR elevated"
-    assert country_for("[{country: SE, status: launched}, {country: DE, status: beta}]") == "SE unassessed"
+    assert country_for("[{country: GL, status: launched}, {country: BR, status: beta}]") == "BR elevated"
+    assert country_for("[{country: GL, status: launched}, {country: DE, status: beta}]") == "GL unassessed"
     # within a tier the lower score (less free) is riskier: China (Not Free, 9) over Turkey (Not Free, 31)
     assert (
         country_for(

@@ -62,7 +62,10 @@ def test_builtin_capabilities_through_the_hooks() -> None:
     assert {".yaml", ".yml", ".json"} <= set(plugins.manifest_loaders())
     assert {"equals", "matches", "not_older_than_days"} <= set(plugins.operators())
     assert {"text", "json"} <= set(plugins.output_formats())
-    assert [p.name for p in plugins.country_data_files()] == ["country_risk.yaml"]
+    assert [p.name for p in plugins.country_data_files()] == [
+        "freedom_in_the_world_2026.yaml",
+        "country_risk.yaml",
+    ]
     assert [p.name for p in plugins.rule_dirs()] == ["rules"]
     assert (plugins.rule_dirs()[0] / "mkt.yaml").is_file()
 
