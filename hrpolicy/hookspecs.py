@@ -59,9 +59,10 @@ def hrpolicy_condition_operators() -> Sequence[Operator]:
 def hrpolicy_country_data_files() -> Sequence[Path]:
     """Return country data files (YAML, shape of ``hrpolicy schema country-data``) to merge.
 
-    Called once per run. The built-in plugin returns the embedded Freedom on the Net data set; files
-    returned by later-registered plugins are merged over it, and a ``country-data.yaml`` in a rules
-    directory is merged over all of them (per country, per field).
+    Called once per run. The built-in plugin returns the embedded data (Freedom in the World 2026, then
+    Freedom on the Net 2025 with the localisation laws and scopes); files returned by later-registered
+    plugins are merged over it, and a ``country-data.yaml`` in a rules directory is merged over all of them
+    (per source, per scope word, per country, per field).
 
     :returns: paths of readable YAML files.
     """
@@ -74,7 +75,8 @@ def hrpolicy_country_facts(country: str, facts: Mapping[str, Any]) -> Mapping[st
 
     Called at most once per country code per run, when a rule first needs that country, with the facts
     derived from the merged data files (``code``, ``name``, ``tier``, ``risk``, ``max_age_days``,
-    ``localisation``, ``groups``, ...). Every non-None result is merged into the facts, built-ins first.
+    ``source``, ``rating``, ``localisation``, ``groups``, ...). Every non-None result is merged into the
+    facts, built-ins first.
 
     :param country: ISO 3166-1 alpha-2 code.
     :param facts: the facts so far (read-only).

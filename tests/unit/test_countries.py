@@ -400,3 +400,31 @@ def test_scope_problems_name_the_file_and_line(tmp_path: Path, data: str, needle
     assert err.path.endswith("country-data.yaml")
     assert err.line == line_of(data, needle)
     assert message in err.message
+
+
+def test_an_undated_rating_source_is_out_of_date(builtin_session: Session) -> None:
+    """HRDD-FRESH-002 counts a source without an edition date as out of date (here a data set whose only
+    source, Freedom in the World, names no edition)."""
+    import datetime
+
+    from hrpolicy.evaluate.engine import evaluate
+
+    data = {"sources": {"fiw": {"name": "Freedom in the World (own copy)"}}, "tiers": {"sources": ["fiw"]}}
+    table = CountryTable(data, lambda code, facts: dict(facts))
+    doc = {"schema_version": 1, "product": {"id": "p", "name": "P"}, "markets": []}
+    found = [
+        f.message
+        for f in evaluate(
+            builtin_session.pack,
+            doc,
+            manifest_path="m.yaml",
+            base=None,
+            today=datetime.date(2026, 12, 3),
+            countries=table,
+        )
+        if f.rule == "HRDD-FRESH-002"
+    ]
+    assert found == [
+        "country rating data from Freedom in the World (own copy) is undated or more than 15 months old on "
+        "2026-12-03; the risk tiers set from it may be out of date"
+    ]

@@ -6,6 +6,8 @@ import re
 import runpy
 from pathlib import Path
 
+from hrpolicy.evaluate.session import Session
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -62,3 +64,10 @@ def test_the_module_map_lists_every_module() -> None:
             if folder == "." or row.strip().startswith(f"`{folder}/")
         ]
         assert listed, f"{module} is missing from the README's module map"
+
+
+def test_the_country_data_page_lists_every_scope_word_as_shipped(builtin_session: Session) -> None:
+    text = (ROOT / "docs" / "country-data.md").read_text("utf-8")
+    for word, spec in builtin_session.countries.scope_words.items():
+        reached = "; ".join(f"{k}: {', '.join(v)}" for k, v in spec["reached_by"].items())
+        assert f"| `{word}` | {spec['description']} | {reached} |" in text, word

@@ -222,3 +222,25 @@ def test_a_planted_identifier_in_the_base_or_a_waiver_never_reaches_an_output(
         results = () if isinstance(outcome, list) else (outcome,)
         result = RunResult("0", builtin_session.pack.infos, TODAY, results, tuple(errors), "high", 1)
         assert not readable(secret, outputs(builtin_session, result))
+
+
+@given(data=MANIFESTS, sector=st.sampled_from(["banking", "health", "public_sector", "vpn"]))
+def test_a_further_fact_never_takes_a_law_out_of_reach(
+    builtin_session: Session, data: Any, sector: str
+) -> None:
+    """Scopes are reached by any one listed fact, so adding a sector only ever adds scope words; and the
+    words reached are always defined ones, sorted."""
+    countries = builtin_session.countries
+    before = countries.scopes_reached(data)
+    assert before == sorted(before)
+    assert set(before) <= set(countries.scope_words)
+    grown = copy.deepcopy(data)
+    product = grown.setdefault("product", {})
+    product["sectors"] = sorted({*product.get("sectors", []), sector})
+    after = countries.scopes_reached(grown)
+    assert set(before) <= set(after)
+    assert any(
+        sector in spec["reached_by"].get("sectors", ())
+        for w, spec in countries.scope_words.items()
+        if w in after
+    )
