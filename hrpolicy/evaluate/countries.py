@@ -213,7 +213,7 @@ class CountryTable:
         if rated is not None:
             return f"{rated['tier']} risk: {rated['status_label']} in {rated['source']}"
         if not code:
-            return f"unassessed: concerns no market (treated as {risk} risk)"
+            return f"unassessed, treated as {risk} risk"
         names = " or ".join(self._names.values())
         return f"unassessed: not rated by {names} (treated as {risk} risk)"
 
