@@ -301,8 +301,8 @@ OPERATORS: tuple[Operator, ...] = (
     ),
     Operator(
         "not_older_than_days",
-        _date_test(lambda d, n, t: d >= t - datetime.timedelta(days=n)),
-        "date is within the last N days (a future date counts)",
+        _date_test(lambda d, n, t: t - datetime.timedelta(days=n) <= d <= t),
+        "date is today or within the N days before (a future date is not recent)",
         prepare=_days,
         phrase="{path} is at most {arg} days old",
     ),

@@ -176,11 +176,13 @@ CASES: list[tuple[str, Any, Any, bool]] = [
     ("length_lte", ["a", "b"], 2, True),
     ("length_lte", ["a", "b", "c"], 2, False),
     ("length_gte", 12345, 1, False),  # a number has no length
-    # not_older_than_days (today 2026-11-28): the boundary day is in date; the future counts
+    # not_older_than_days (today 2026-11-28): the boundary day and today are in date; the future is not
     ("not_older_than_days", "2025-11-28", 365, True),
     ("not_older_than_days", "2025-11-27", 365, False),
     ("not_older_than_days", D(2025, 11, 28), 365, True),
-    ("not_older_than_days", "2027-06-01", 365, True),
+    ("not_older_than_days", "2027-06-01", 365, False),
+    ("not_older_than_days", "2026-11-29", 365, False),
+    ("not_older_than_days", "2030-01-01", 365, False),
     ("not_older_than_days", "2026-11-28", 0, True),
     ("not_older_than_days", "2026-11-27", 0, False),
     ("not_older_than_days", None, 365, False),
