@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 from hrpolicy.errors import one_line
 from hrpolicy.language import tree as t
 from hrpolicy.language.functions import FUNCTIONS, SlotKind
-from hrpolicy.language.pack import CompiledRule, RulePack
+from hrpolicy.language.pack import CompiledRule, RulePack, reads_tier
 from hrpolicy.model import Operator, RuleInfo
 
 AREAS = {
@@ -100,6 +100,9 @@ class Explanation(NamedTuple):
 
     cases: list[Case]
     severity: str
+    #: Whether the item's country tier decides anything (a tier-dependent country fact is read, or the
+    #: severity rises in high-risk countries); when not, whose country judges an item does not matter.
+    tiered: bool = True
 
     @property
     def shared(self) -> bool:
@@ -136,7 +139,8 @@ class Describer:
                 cases.append(Case(self.iterates(b), self.judged_by(b), scope, cleared, message))
         finally:
             self._lets = {}  # escalations are rule-level: a case's let names are not visible there
-        return Explanation(cases, self.severity(rule))
+        tiered = rule.info.severity_in_high_risk is not None or reads_tier(rule.node, self.defines)
+        return Explanation(cases, self.severity(rule), tiered)
 
     def iterates(self, body: t.Body) -> str:
         each = body.for_each

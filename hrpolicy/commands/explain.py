@@ -48,13 +48,15 @@ def run(rule_id: str, *, dirs: Sequence[str], autoload: bool, stdout: IO[str]) -
         field("Redaction:", "what it finds never appears in any output")
     if text.shared:
         field("Looks at:", text.cases[0].iterates)
-        field("Judged by:", f"{text.cases[0].judged_by}. {_TIER}")
+        if text.tiered:
+            field("Judged by:", f"{text.cases[0].judged_by}. {_TIER}")
     for i, case in enumerate(text.cases, 1):
         if len(text.cases) > 1:
             stdout.write(f"\nCase {i}:\n")
         if not text.shared:
             field("Looks at:", case.iterates)
-            field("Judged by:", f"{case.judged_by}. {_TIER}")
+            if text.tiered:
+                field("Judged by:", f"{case.judged_by}. {_TIER}")
         field("Fires when:", case.scope)
         field("Cleared by:", case.cleared)
         field("Message:", case.message)

@@ -71,11 +71,13 @@ def render(session: Session) -> str:
             out.append(f"- Severity: {_md(text.severity)}")
             if text.shared:
                 first = text.cases[0]
-                out.append(f"- Looks at: {_md(first.iterates)}; judged by {_md(first.judged_by)}")
+                judged = f"; judged by {_md(first.judged_by)}" if text.tiered else ""
+                out.append(f"- Looks at: {_md(first.iterates)}{judged}")
             for i, case in enumerate(text.cases, 1):
                 label = f" (case {i})" if len(text.cases) > 1 else ""
                 if not text.shared:
-                    out.append(f"- Looks at{label}: {_md(case.iterates)}; judged by {_md(case.judged_by)}")
+                    judged = f"; judged by {_md(case.judged_by)}" if text.tiered else ""
+                    out.append(f"- Looks at{label}: {_md(case.iterates)}{judged}")
                 out.append(f"- Fires when{label}: {_md(case.scope)}")
                 out.append(f"- Cleared by{label}: {_md(case.cleared)}")
             if not info.waivable:

@@ -296,6 +296,31 @@ def _value_needs(node: Any, predicates: Mapping[str, t.Condition], seen: set[str
     return found, per_item
 
 
+#: Country facts that do not depend on the country's tier.
+TIER_FREE_FACTS = frozenset({"code", "name", "groups", "localisation", "localisation_laws"})
+
+
+def reads_tier(node: Any, defines: Definitions) -> bool:
+    """Whether ``node`` reads a tier-dependent fact of ``$country`` (tier, risk, max_age_days, status,
+    rating, ...), directly or through the predicates and values it uses."""
+    seen: set[tuple[str, str]] = set()
+    todo = [node]
+    while todo:
+        current = todo.pop()
+        uses = [("predicates", name) for name in t.used_predicates(current)]
+        for ref in t.references(current):
+            if ref.head == "country" and (not ref.parts or ref.parts[0] not in TIER_FREE_FACTS):
+                return True
+            if ref.head == "values" and ref.parts:
+                uses.append(("values", ref.parts[0]))
+        for kind, name in uses:
+            table: Mapping[str, Any] = defines.predicates if kind == "predicates" else defines.values
+            if name in table and (kind, name) not in seen:
+                seen.add((kind, name))
+                todo.append(table[name])
+    return False
+
+
 def _refuse_cycles(graph: Mapping[str, set[str]], docs: Mapping[str, Document]) -> None:
     done: set[str] = set()
 

@@ -143,6 +143,22 @@ def test_explain_describes_the_logic_not_the_yaml(tmp_path: Path) -> None:
     assert "UNGP 17-19" in out
 
 
+@pytest.mark.parametrize(
+    ("rule_id", "tiered"),
+    [
+        ("HRDD-MKT-001", True),  # max age and severity from the market's tier
+        ("HRDD-LOC-001", True),  # high-risk countries only
+        ("HRDD-TRN-001", False),  # names the country, but no tier decides anything
+        ("HRDD-LOC-004", False),  # product-wide, no country at all
+        ("HRDD-FRESH-002", False),
+    ],
+)
+def test_explain_mentions_the_tier_only_where_it_decides(tmp_path: Path, rule_id: str, tiered: bool) -> None:
+    out = run_cli("explain", rule_id, cwd=tmp_path).stdout
+    assert ("Its tier sets the severity and how old evidence may be" in out) is tiered
+    assert ("Judged by:" in out) is tiered
+
+
 def test_explain_unknown_rule(tmp_path: Path) -> None:
     proc = run_cli("explain", "HRDD-MKT-01", cwd=tmp_path)
     assert proc.returncode == 2

@@ -50,7 +50,7 @@ rules:
     cases:
       - for_each: markets
         when: {status: {equals: exiting}}
-        message: market {item.country}
+        message: market {item.country} ({country.rating})
       - for_each: data_stores
         country: $item.country
         when: {purpose: {equals: backup}}
