@@ -9,6 +9,7 @@ force on the evaluation date. Everything printed passes through :func:`hrpolicy.
 from __future__ import annotations
 
 import datetime
+import json
 import textwrap
 from collections.abc import Mapping, Sequence
 from typing import IO, Any
@@ -48,6 +49,10 @@ def run(code: str, *, dirs: Sequence[str], autoload: bool, today: datetime.date,
         out.field("Note:", entry["note"])
     out.field("Groups:", ", ".join(facts["groups"]) or "none")
     _laws(out, entry, today)
+    out.heading("As rules see it ($country.NAME):")
+    for name, value in facts.items():
+        if name not in _NOT_LISTED:
+            out.item(f"{name}: {_shown(value)}")
     meanings = [
         f"{rating['verified']} in {rating['source']}: {meaning}"
         for sid, rating in ratings.items()
@@ -58,6 +63,15 @@ def run(code: str, *, dirs: Sequence[str], autoload: bool, today: datetime.date,
         for meaning in meanings:
             out.item(meaning)
     return 0
+
+
+#: Facts too long to list; the sections above show them.
+_NOT_LISTED = frozenset({"localisation", "ratings"})
+
+
+def _shown(value: Any) -> str:
+    """A fact as a rule would write it: strings bare, everything else as JSON (null, true, ["a", "b"])."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
 
 
 def _rating(source: Mapping[str, Any], row: Mapping[str, Any], rating: Mapping[str, Any]) -> str:

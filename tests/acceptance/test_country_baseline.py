@@ -34,6 +34,27 @@ def test_austria_is_low_risk_from_freedom_in_the_world(tmp_path: Path) -> None:
     assert 'not researched: no law listed means unknown, not "no law"' in text
 
 
+def test_explain_lists_the_facts_as_rules_see_them(tmp_path: Path) -> None:
+    text = explain("VN", tmp_path)
+    facts = text.split("As rules see it ($country.NAME):", 1)[1]
+    for line in (
+        "- status: not_free",
+        "- status_label: Not Free",
+        "- tier: high",
+        "- risk: high",
+        "- covered: true",
+        "- source_id: fotn",
+        "- groups: []",
+    ):
+        assert line in facts
+    assert '- localisation_laws: ["Law on Cybersecurity 116/2025/QH15, Art 25",' in facts
+    gl = explain("GL", tmp_path).split("As rules see it", 1)[1]
+    assert "- status: not_covered" in gl
+    assert "- score: null" in gl
+    de = explain("DE", tmp_path).split("As rules see it", 1)[1]
+    assert '- groups: ["eu"]' in de
+
+
 def test_both_ratings_are_shown_and_the_one_that_sets_the_tier_is_said(tmp_path: Path) -> None:
     text = explain("br", tmp_path)  # lower case is read as the code
     assert "Set by: Freedom on the Net 2025 (Freedom House, edition 2025-11-13): Partly Free" in text

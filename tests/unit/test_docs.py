@@ -71,3 +71,16 @@ def test_the_country_data_page_lists_every_scope_word_as_shipped(builtin_session
     for word, spec in builtin_session.countries.scope_words.items():
         reached = "; ".join(f"{k}: {', '.join(v)}" for k, v in spec["reached_by"].items())
         assert f"| `{word}` | {spec['description']} | {reached} |" in text, word
+
+
+def test_the_rules_schema_and_the_rule_language_list_every_country_fact() -> None:
+    import json
+
+    facts = json.loads((ROOT / "hrpolicy" / "schemas" / "country-data.schema.json").read_text("utf-8"))
+    names = list(facts["$defs"]["facts"]["properties"])
+    rules_schema = (ROOT / "hrpolicy" / "schemas" / "rules.schema.json").read_text("utf-8")
+    language = (ROOT / "docs" / "rule-language.md").read_text("utf-8")
+    row = next(line for line in language.splitlines() if line.startswith("| `$country` |"))
+    assert f"$country.NAME: {', '.join(names)}" in rules_schema
+    for name in names:
+        assert f"`{name}`" in row, name
