@@ -145,7 +145,16 @@ def _add_rules(rules_sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     _no_plugins(docs)
     fmt = rules_sub.add_parser("fmt", help="normalise rule files, keeping comments and key order")
     fmt.add_argument("paths", nargs="*", metavar="FILE|DIR", help="rule files, or directories of them")
-    fmt.add_argument("--check", action="store_true", help="exit 1 when a file would change; write nothing")
+    fmt.add_argument(
+        "--check",
+        action="store_true",
+        help="name each file that would change and show the change as a diff; exit 1 if any; write nothing",
+    )
+    fmt.add_argument(
+        "--diff",
+        action="store_true",
+        help="show what would change as a unified diff; exit 1 if any; write nothing",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -248,7 +257,9 @@ def _dispatch_rules(args: argparse.Namespace) -> int:
     if args.rules_command == "fmt":
         from hrpolicy.commands import rules_fmt
 
-        return rules_fmt.run(args.paths, check=args.check, stdout=sys.stdout, stderr=sys.stderr)
+        return rules_fmt.run(
+            args.paths, check=args.check, diff=args.diff, stdout=sys.stdout, stderr=sys.stderr
+        )
     autoload = not args.no_plugins
     if args.rules_command == "test":
         from hrpolicy.commands import rules_test

@@ -26,6 +26,7 @@ ruamel.yaml's round-trip machinery is slow to import, so it is imported only whe
 
 from __future__ import annotations
 
+import difflib
 import os
 import stat
 from collections.abc import Sequence
@@ -34,20 +35,23 @@ from typing import IO
 
 from hrpolicy.authoring.yamlformat import Formatter
 from hrpolicy.authoring.yamllayout import WIDTH
-from hrpolicy.errors import HrpolicyError, RuleError, UsageError
+from hrpolicy.errors import HrpolicyError, RuleError, UsageError, one_line
 from hrpolicy.files import display_path, read_regular, reading_problem, write_atomic
 from hrpolicy.load.events import MAX_BYTES
 
 __all__ = ["WIDTH", "Formatter", "discover", "run"]
 
 
-def run(paths: Sequence[str], *, check: bool, stdout: IO[str], stderr: IO[str]) -> int:
-    """Format the named files and directories; exit 2 if any failed, else 1 if ``check`` found work, else 0.
+def run(paths: Sequence[str], *, check: bool, stdout: IO[str], stderr: IO[str], diff: bool = False) -> int:
+    """Format the named files and directories; exit 2 if any failed, else 1 if ``check`` or ``diff`` found
+    work, else 0.
 
-    With ``check``, list the files that would change and write nothing. Otherwise rewrite (atomically,
-    keeping permissions) only the files that change, and end with a summary line. A file that cannot be
-    read, parsed or safely formatted gets one ``path:line:col: message`` line on stderr; the rest still run.
+    With ``check``, name the files that would change and show each change as a unified diff; with
+    ``diff``, show only the diffs; either way write nothing. Otherwise rewrite (atomically, keeping
+    permissions) only the files that change, and end with a summary line. A file that cannot be read,
+    parsed or safely formatted gets one ``path:line:col: message`` line on stderr; the rest still run.
     """
+    dry = check or diff
     if not paths:
         raise UsageError("name rule files or directories to format")
     formatter: Formatter | None = None
@@ -64,9 +68,11 @@ def run(paths: Sequence[str], *, check: bool, stdout: IO[str], stderr: IO[str]) 
             continue
         if result == source:
             unchanged += 1
-        elif check:
+        elif dry:
             changed += 1
-            stdout.write(f"would reformat {shown}\n")
+            if check:
+                stdout.write(f"would reformat {shown}\n")
+            stdout.writelines(_diff(source, result, shown))
         else:
             try:
                 _replace(path, result)
@@ -76,10 +82,22 @@ def run(paths: Sequence[str], *, check: bool, stdout: IO[str], stderr: IO[str]) 
                 continue
             changed += 1
             stdout.write(f"reformatted {shown}\n")
-    if not check:
+    if not dry:
         summary = f"{changed} file{'' if changed == 1 else 's'} reformatted, {unchanged} unchanged"
         stdout.write(summary + (f", {failed} failed\n" if failed else "\n"))
-    return 2 if failed else 1 if check and changed else 0
+    return 2 if failed else 1 if dry and changed else 0
+
+
+def _diff(before: bytes, after: bytes, shown: str) -> list[str]:
+    """A unified diff of the file's text, each line safe for a terminal (control characters shown as ?)."""
+    lines = difflib.unified_diff(
+        before.decode("utf-8", "replace").splitlines(),
+        after.decode("utf-8", "replace").splitlines(),
+        fromfile=shown,
+        tofile=f"{shown} (formatted)",
+        lineterm="",
+    )
+    return [one_line(line) + "\n" for line in lines]
 
 
 def discover(paths: Sequence[str]) -> list[Path]:

@@ -27,9 +27,9 @@ def fmt(text: str) -> str:
     return rules_fmt.Formatter().format(text.encode("utf-8"), "t.yaml").decode("utf-8")
 
 
-def run(*paths: Path | str, check: bool = False) -> tuple[int, str, str]:
+def run(*paths: Path | str, check: bool = False, diff: bool = False) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
-    code = rules_fmt.run([str(p) for p in paths], check=check, stdout=out, stderr=err)
+    code = rules_fmt.run([str(p) for p in paths], check=check, diff=diff, stdout=out, stderr=err)
     return code, out.getvalue(), err.getvalue()
 
 
@@ -376,10 +376,24 @@ def test_check_reports_without_writing(tmp_path: Path) -> None:
     past = 1_600_000_000_000_000_000
     os.utime(messy, ns=(past, past))
     code, out, err = run(messy, clean, check=True)
-    assert (code, out, err) == (1, f"would reformat {messy}\n", "")
+    change = f"--- {messy}\n+++ {messy} (formatted)\n@@ -1,2 +1,2 @@\n a:\n-    - 'x'\n+  - x\n"
+    assert (code, out, err) == (1, f"would reformat {messy}\n{change}", "")
     assert messy.read_text() == "a:\n    - 'x'\n"
     assert messy.stat().st_mtime_ns == past
     assert run(clean, check=True) == (0, "", "")
+    # --diff: the change alone
+    assert run(messy, clean, diff=True) == (1, change, "")
+    assert run(clean, diff=True) == (0, "", "")
+    assert messy.stat().st_mtime_ns == past
+
+
+def test_the_diff_never_carries_control_characters(tmp_path: Path) -> None:
+    # YAML allows a bidirectional override in a comment; a terminal must not reorder the diff for it.
+    messy = write(tmp_path / "messy.yaml", "a:   'x'  # \u202etxet\n")
+    code, out, _ = run(messy, diff=True)
+    assert code == 1
+    assert "\u202e" not in out
+    assert "# ?txet" in out
 
 
 def test_rewrites_only_what_changes_keeping_permissions(tmp_path: Path) -> None:
@@ -433,7 +447,7 @@ def test_a_file_that_does_not_parse_is_reported_and_the_others_still_run(tmp_pat
     messy = write(tmp_path / "messy.yaml", "a:   1\n")
     code, out, err = run(bad, messy, check=True)
     assert code == 2  # an error outranks "would reformat"
-    assert out == f"would reformat {messy}\n"
+    assert out.startswith(f"would reformat {messy}\n--- {messy}\n")
     assert err == f"{bad}:2:4: mapping values are not allowed in this context\n"
     code, out, err = run(bad, messy)
     assert code == 2
@@ -446,7 +460,8 @@ def test_the_console_command(tmp_path: Path) -> None:
     messy = write(tmp_path / "messy.yaml", "a:   'x'\n")
     command = [sys.executable, "-m", "hrpolicy", "rules", "fmt"]
     checked = subprocess.run([*command, "--check", str(messy)], capture_output=True, text=True)
-    assert (checked.returncode, checked.stdout) == (1, f"would reformat {messy}\n")
+    assert checked.returncode == 1
+    assert checked.stdout.startswith(f"would reformat {messy}\n--- {messy}\n+++ {messy} (formatted)\n")
     done = subprocess.run([*command, str(messy)], capture_output=True, text=True)
     assert (done.returncode, done.stdout) == (0, f"reformatted {messy}\n1 file reformatted, 0 unchanged\n")
     nothing = subprocess.run(command, capture_output=True, text=True)
