@@ -131,7 +131,9 @@ def lint_rules(
     manager = manager or Plugins(get_plugin_manager(autoload=autoload, plugins=plugins))
     paths = [Path(d) for d in dirs] or manager.rule_dirs()
     countries = country_table(manager, paths)
-    return lint(paths, manager.operators(), countries.fact_names(), countries.dataset.keys())
+    return lint(
+        paths, manager.operators(), countries.fact_names(), countries.dataset.keys(), countries.fact_values()
+    )
 
 
 # ------------------------------------------------------------------------------------- --jobs workers

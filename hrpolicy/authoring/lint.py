@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from hrpolicy.authoring.schemanav import ANY, Node, SchemaNav
+from hrpolicy.authoring.schemanav import ANY, Node, SchemaNav, Vocabulary
 from hrpolicy.errors import HrpolicyError, RuleError
 from hrpolicy.files import display_path
 from hrpolicy.language import tree as t
@@ -29,17 +29,29 @@ from hrpolicy.validate.schemacheck import Violation
 from hrpolicy.validate.schemas import load_schema, rules_violations, validate_rules
 
 Env = dict[str, Node]
+#: Operators comparing the subject itself with literal values, and those looking into a list subject.
+SCALAR_OPS = frozenset({"equals", "not_equals", "in", "not_in"})
+LIST_OPS = frozenset({"contains", "not_contains", "contains_any", "contains_all", "subset_of"})
 
 
 class PathLinter:
     """Walks rule trees with the manifest schema alongside; collects a problem for each path that leads
     nowhere."""
 
-    def __init__(self, nav: SchemaNav, defines: Definitions, facts: Iterable[str], dataset: Iterable[str]):
+    def __init__(
+        self,
+        nav: SchemaNav,
+        defines: Definitions,
+        facts: Iterable[str],
+        dataset: Iterable[str],
+        fact_values: Mapping[str, Vocabulary] | None = None,
+    ):
         self.nav = nav
         self.defines = defines
         self.facts = set(facts)
         self.dataset = set(dataset)
+        #: What a country fact can be (``tier``: high, elevated, low, unassessed), for literal checks.
+        self.fact_values = dict(fact_values or {})
         self.root = Node(nav.root, "the manifest")
         self.problems: list[RuleError] = []
         self.doc: Document | None = None
@@ -108,9 +120,57 @@ class PathLinter:
             for name in node.names:
                 self._predicate(name.value, node.ptr, cur, env)
         else:
-            self.path(node.subject, cur, env)
+            subject = self.path(node.subject, cur, env)
             for op in node.ops:
                 self.value(op.arg, cur, env)
+                self._literals(node.subject, subject, op)
+
+    def _literals(self, subject: t.Path | t.Ref, place: Node | None, op: t.OpTest) -> None:
+        """A literal the subject can never equal (or, for a list, never hold) is a rule that never fires
+        (or always does): ``status: {equals: ga}``, ``tags: {contains_any: [biometric]}``."""
+        if op.op in SCALAR_OPS:
+            vocab, verb = self._vocabulary(subject, place, items=False), "be"
+        elif op.op in LIST_OPS:
+            vocab, verb = self._vocabulary(subject, place, items=True), "hold"
+        else:
+            return
+        if vocab is None:
+            return
+        for value, where in self._literal_values(op.arg):
+            reason = vocab.problem(value)
+            if reason is None:
+                continue
+            if isinstance(subject, t.Ref) and subject.head == "country":
+                elsewhere = sorted(f for f, v in self.fact_values.items() if value in v.values)
+                if elsewhere:
+                    reason += f" ({value!r} is a value of $country.{elsewhere[0]})"
+            self._problem(op.ptr, f"`{subject.text}` can never {verb} {value!r}{where}: {reason}")
+
+    def _vocabulary(self, subject: t.Path | t.Ref, place: Node | None, *, items: bool) -> Vocabulary | None:
+        if isinstance(subject, t.Ref) and subject.head == "country":
+            fact = subject.parts[0] if len(subject.parts) == 1 else None
+            if fact == "code":
+                return Vocabulary(frozenset(), frozenset({"country-code"}))
+            values = self.fact_values.get(fact or "")
+            return values if values is not None and (fact == "groups") is items else None
+        if place is None or place.schema is ANY:
+            return None
+        if items:
+            inner = self.nav.items(place)
+            return None if inner.schema is ANY else self.nav.vocabulary(inner)
+        return self.nav.vocabulary(place)
+
+    def _literal_values(self, arg: t.Value) -> list[tuple[Any, str]]:
+        """The literal values of an argument, with where they come from (a ``$lists`` name)."""
+        if isinstance(arg, t.Literal):
+            return [(arg.value, "")]
+        if isinstance(arg, t.ListValue):
+            return [(item.value, "") for item in arg.items if isinstance(item, t.Literal)]
+        if isinstance(arg, t.Ref) and arg.head == "lists" and len(arg.parts) == 1:
+            listed = self.defines.lists.get(arg.parts[0])
+            if isinstance(listed, list):
+                return [(v, f" (in $lists.{arg.parts[0]})") for v in listed]
+        return []
 
     @staticmethod
     def _bind(env: Env, name: t.Name | None, element: Node) -> Env:
@@ -239,7 +299,11 @@ def _descriptive(v: Violation) -> bool:
 
 
 def lint(
-    dirs: Sequence[Path], operators: Mapping[str, Operator], facts: Iterable[str], dataset: Iterable[str]
+    dirs: Sequence[Path],
+    operators: Mapping[str, Operator],
+    facts: Iterable[str],
+    dataset: Iterable[str],
+    fact_values: Mapping[str, Iterable[str]] | None = None,
 ) -> LintResult:
     """Every problem of the rule files in ``dirs``, in file order."""
     problems: list[RuleError] = []
@@ -264,7 +328,8 @@ def lint(
             skip.update((doc.path, int(v.path[1])) for v in bad if not _descriptive(v))
             docs.append(doc)
     pack = compile_pack(docs, operators, tuple(dirs), collect=problems, skip=frozenset(skip))
-    checker = PathLinter(SchemaNav(load_schema("manifest")), pack.defines, facts, dataset)
+    vocabularies = {name: Vocabulary(frozenset(values)) for name, values in (fact_values or {}).items()}
+    checker = PathLinter(SchemaNav(load_schema("manifest")), pack.defines, facts, dataset, vocabularies)
     for doc in docs:
         parser = Parser(doc)
         for i, spec in enumerate(doc.data.get("rules") or ()):

@@ -153,6 +153,22 @@ class CountryTable:
             for sid, block in self.sources.items()
         )
 
+    def fact_values(self) -> dict[str, frozenset[str]]:
+        """Every value some country facts can take, for ``rules lint``: a literal outside them never
+        matches."""
+        statuses = frozenset(STATUS_LABEL)
+        verified = frozenset({"fh_page", "press", "compilation", "override"})
+        return {
+            "tier": frozenset({*TIER_ORDER, "unassessed"}),
+            "risk": frozenset(TIER_ORDER),
+            "status": statuses | {"not_covered"},
+            "status_label": frozenset(STATUS_LABEL.values()) | {"not rated"},
+            "verified": verified,
+            "source_id": frozenset(self._order),
+            "source": frozenset(self._names.values()),
+            "groups": frozenset(self._groups),
+        }
+
     def entry(self, code: str) -> Mapping[str, Any]:
         """The merged data about one country (its rating rows, laws, notes), or an empty mapping."""
         return self._countries.get(code) or {}

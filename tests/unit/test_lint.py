@@ -160,3 +160,79 @@ def test_a_rule_over_a_reference_is_checked_against_the_list_entries(tmp_path: P
 
 def test_the_shipped_pack_is_clean() -> None:
     assert lint_dir(PACK) == []
+
+
+# --- literals a value can never have ----------------------------------------------------------------------
+
+NEVER = [
+    (
+        "for_each: markets\nwhen: {status: {equals: ga}}\nmessage: m",
+        "`status` can never be 'ga': the values are beta, exiting, launched, planned, withdrawn",
+    ),
+    (
+        "for_each: markets\nwhen: {$country.tier: {equals: Not Free}}\nmessage: m",
+        "`$country.tier` can never be 'Not Free': the values are elevated, high, low, unassessed "
+        "('Not Free' is a value of $country.status_label)",
+    ),
+    (
+        "for_each: features\nwhen: {tags: {contains_any: [biometric, face_recognition]}}\nmessage: m",
+        "`tags` can never hold 'biometric': the values are ai_high_risk, automated_moderation, biometrics, "
+        "calls, facial_recognition, identity_verification, messaging, minors, precise_location, "
+        "private_storage, profiling, public_area_monitoring, recommender, targeted_ads; did you mean "
+        "'biometrics'?",
+    ),
+    (
+        "for_each: features\nwhen: {tags: {contains_any: [biometric, face_recognition]}}\nmessage: m",
+        "did you mean 'facial_recognition'?",
+    ),
+    (
+        "for_each: data_stores\nwhen: {data_categories: {contains: biometrics}}\nmessage: m",
+        "`data_categories` can never hold 'biometrics'",
+    ),
+    (
+        "for_each: markets\nwhen: {country: {in: [UK, VN]}}\nmessage: m",
+        "`country` can never be 'UK': 'UK' is not an ISO 3166-1 alpha-2 country code (use 'GB')",
+    ),
+    (
+        "for_each: markets\nwhen: {$country.groups: {contains: EU}}\nmessage: m",
+        "`$country.groups` can never hold 'EU': the values are eu; did you mean 'eu'?",
+    ),
+    (
+        "for_each: markets\nwhen: {$country.status: {in: [not_free, unrated]}}\nmessage: m",
+        "`$country.status` can never be 'unrated': the values are free, not_covered, not_free, partly_free",
+    ),
+    (
+        "when: {any: {in: markets, as: m, where: {$m.status: {not_equals: live}}}}\nmessage: m",
+        "`$m.status` can never be 'live'",
+    ),
+    (
+        "for_each: features\nwhen: {tags: {contains_any: $lists.t_face}}\nmessage: m",
+        "`tags` can never hold 'face' (in $lists.t_face)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("body", "message"), NEVER)
+def test_lint_finds_a_literal_that_can_never_match(tmp_path: Path, body: str, message: str) -> None:
+    pack = write(tmp_path, rule_file(rule("HRDD-TST-001", body), define="lists: {t_face: [face, minors]}"))
+    found = [p.message for p in lint_dir(pack)]
+    assert any(message in m for m in found), found
+    assert all("can never" in m for m in found), found  # nothing else is wrong with these rules
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "for_each: markets\nwhen: {status: {in: [planned, beta]}, country: {equals: VN}}\nmessage: m",
+        "for_each: markets\nwhen: {$country.tier: {equals: unassessed}, $country.groups: {contains: eu}}\n"
+        "message: m",
+        "for_each: features\nwhen: {tags: {contains_any: [biometrics, facial_recognition]}}\nmessage: m",
+        "for_each: markets\nwhen: {x-acme-owner: {equals: anyone}, data_residency.law: {equals: any}}\n"
+        "message: m",
+        "for_each: markets\nwhen: {$country.code: {in: [VN, GB]}, status: {equals: $item.status}}\n"
+        "message: m",
+    ],
+)
+def test_lint_accepts_values_that_can_match(tmp_path: Path, body: str) -> None:
+    pack = write(tmp_path, rule_file(rule("HRDD-TST-001", body)))
+    assert lint_dir(pack) == []
