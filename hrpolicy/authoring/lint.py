@@ -29,6 +29,8 @@ from hrpolicy.validate.schemacheck import Violation
 from hrpolicy.validate.schemas import load_schema, rules_violations, validate_rules
 
 Env = dict[str, Node]
+#: What a ``country_as`` name stands for: country facts, checked like ``$country``.
+COUNTRY_FACTS = Node(ANY, "country facts")
 #: Operators comparing the subject itself with literal values, and those looking into a list subject.
 SCALAR_OPS = frozenset({"equals", "not_equals", "in", "not_in"})
 LIST_OPS = frozenset({"contains", "not_contains", "contains_any", "contains_all", "subset_of"})
@@ -113,8 +115,9 @@ class PathLinter:
             self.condition(node.item, cur, env)
         elif isinstance(node, t.Quantifier):
             element = self.nav.items(self.source(node.source, cur, env))
-            inner = self._bind(env, node.name, element)
+            inner = self._bind(self._bind(env, node.name, element), node.country_name, COUNTRY_FACTS)
             if node.where is not None:
+                self._item_country_inside(node, element)
                 self.condition(node.where, element, inner)
         elif isinstance(node, t.Use):
             for name in node.names:
@@ -123,15 +126,15 @@ class PathLinter:
             subject = self.path(node.subject, cur, env)
             for op in node.ops:
                 self.value(op.arg, cur, env)
-                self._literals(node.subject, subject, op)
+                self._literals(node.subject, subject, op, env)
 
-    def _literals(self, subject: t.Path | t.Ref, place: Node | None, op: t.OpTest) -> None:
+    def _literals(self, subject: t.Path | t.Ref, place: Node | None, op: t.OpTest, env: Env) -> None:
         """A literal the subject can never equal (or, for a list, never hold) is a rule that never fires
         (or always does): ``status: {equals: ga}``, ``tags: {contains_any: [biometric]}``."""
         if op.op in SCALAR_OPS:
-            vocab, verb = self._vocabulary(subject, place, items=False), "be"
+            vocab, verb = self._vocabulary(subject, place, env, items=False), "be"
         elif op.op in LIST_OPS:
-            vocab, verb = self._vocabulary(subject, place, items=True), "hold"
+            vocab, verb = self._vocabulary(subject, place, env, items=True), "hold"
         else:
             return
         if vocab is None:
@@ -140,14 +143,16 @@ class PathLinter:
             reason = vocab.problem(value)
             if reason is None:
                 continue
-            if isinstance(subject, t.Ref) and subject.head == "country":
+            if isinstance(subject, t.Ref) and _is_country(subject, env):
                 elsewhere = sorted(f for f, v in self.fact_values.items() if value in v.values)
                 if elsewhere:
                     reason += f" ({value!r} is a value of $country.{elsewhere[0]})"
             self._problem(op.ptr, f"`{subject.text}` can never {verb} {value!r}{where}: {reason}")
 
-    def _vocabulary(self, subject: t.Path | t.Ref, place: Node | None, *, items: bool) -> Vocabulary | None:
-        if isinstance(subject, t.Ref) and subject.head == "country":
+    def _vocabulary(
+        self, subject: t.Path | t.Ref, place: Node | None, env: Env, *, items: bool
+    ) -> Vocabulary | None:
+        if isinstance(subject, t.Ref) and _is_country(subject, env):
             fact = subject.parts[0] if len(subject.parts) == 1 else None
             if fact == "code":
                 return Vocabulary(frozenset(), frozenset({"country-code"}))
@@ -171,6 +176,20 @@ class PathLinter:
             if isinstance(listed, list):
                 return [(v, f" (in $lists.{arg.parts[0]})") for v in listed]
         return []
+
+    def _item_country_inside(self, node: t.Quantifier, element: Node) -> None:
+        """``$country`` inside a quantifier over entries that have a country of their own is the rule
+        item's country, not the entry's: almost always a mistake (write ``country_as`` to get the entry's)."""
+        if element.schema is ANY or self.nav.child(element, "country") is None or node.where is None:
+            return
+        for ref in t.references(node.where):
+            if ref.head == "country" and ref.parts and ref.parts[0] != "code":
+                self._problem(
+                    ref.ptr,
+                    f"`{ref.text}` inside `{node.kind}` over {element.label} is the rule item's country, not "
+                    f"the entry's: add `country_as: NAME` to the `{node.kind}` and write "
+                    f"`${{NAME}}.{'.'.join(ref.parts)}` for the entry's country",
+                )
 
     @staticmethod
     def _bind(env: Env, name: t.Name | None, element: Node) -> Env:
@@ -246,7 +265,7 @@ class PathLinter:
         head, rest = node.head, ".".join(node.parts)
         if head in ("lists", "values", "patterns", "today", "scopes"):
             return Node(ANY, head)  # names are the compiler's business
-        if head == "country":
+        if head == "country" or env.get(head) is COUNTRY_FACTS:
             return self._known(rest, self.facts, "country fact", node.ptr)
         if head == "dataset":
             return self._known(rest, self.dataset, "dataset field", node.ptr)
@@ -286,6 +305,11 @@ class PathLinter:
         assert self.doc is not None
         line, col = self.doc.position(self._use_site or ptr)
         self.problems.append(RuleError(message, self.doc.path, line, col))
+
+
+def _is_country(ref: t.Ref, env: Env) -> bool:
+    """Whether a reference reads country facts: ``$country`` or a ``country_as`` name."""
+    return ref.head == "country" or env.get(ref.head) is COUNTRY_FACTS
 
 
 # Fields that only describe a rule: a problem there leaves its logic safe to compile and check.

@@ -358,6 +358,8 @@ def _compile_quantifier(node: t.Quantifier, sc: Scope) -> Test:
     src = compile_source(node.source, sc)
     as_name = sc.binding(node.name) if node.name is not None else None
     inner = sc.with_names(as_name) if as_name else sc
+    country_name = inner.binding(node.country_name) if node.country_name is not None else None
+    inner = inner.with_names(country_name) if country_name else inner
     where = compile_condition(node.where, inner) if node.where is not None else None
     kind = node.kind
     if where is None:  # any: the list is not empty; none: it is empty; all: vacuously true
@@ -369,9 +371,36 @@ def _compile_quantifier(node: t.Quantifier, sc: Scope) -> Test:
     # any stops at the first match (True), none at the first match (False), all at the first miss (False).
     stop_on = kind != "all"
     found = kind == "any"
+    if country_name is not None:
+        return _quantify_with_country(src, as_name, country_name, test, stop_on, found)
 
     def quantify(ctx: Ctx) -> bool:
         stopped = scan(ctx, as_list(src(ctx)), as_name, lambda el: bool(test(ctx)) is stop_on)
+        return found if stopped else not found
+
+    return quantify
+
+
+def _quantify_with_country(
+    src: Getter, as_name: str | None, country_name: str, test: Test, stop_on: bool, found: bool
+) -> Test:
+    """A quantifier whose ``country_as`` name holds each element's country facts (of its ``country``
+    field; an element without one concerns no country)."""
+
+    def visit(ctx: Ctx, el: Any) -> bool:
+        code = el.get("country") if isinstance(el, dict) else None
+        ctx.vars[country_name] = ctx.facts_of(code if isinstance(code, str) else "")
+        return bool(test(ctx)) is stop_on
+
+    def quantify(ctx: Ctx) -> bool:
+        saved = ctx.vars.get(country_name, UNSET)
+        try:
+            stopped = scan(ctx, as_list(src(ctx)), as_name, lambda el: visit(ctx, el))
+        finally:
+            if saved is UNSET:
+                ctx.vars.pop(country_name, None)
+            else:
+                ctx.vars[country_name] = saved
         return found if stopped else not found
 
     return quantify

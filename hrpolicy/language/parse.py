@@ -160,15 +160,18 @@ class Parser:
     def quantifier(self, kind: str, spec: Any, ptr: str) -> Quantifier:
         if not isinstance(spec, dict) or "in" not in spec:
             raise self.error(
-                ptr, f"{kind} takes {{in: SOURCE, as: NAME (optional), where: CONDITION (optional)}}"
+                ptr,
+                f"{kind} takes {{in: SOURCE, as: NAME (optional), country_as: NAME (optional), "
+                "where: CONDITION (optional)}",
             )
-        extra = sorted(set(spec) - {"in", "as", "where"})
+        extra = sorted(set(spec) - {"in", "as", "country_as", "where"})
         if extra:
             raise self.error(pointer_join(ptr, extra[0]), f"unexpected key {extra[0]!r} in {kind}")
         source = self.source(spec["in"], pointer_join(ptr, "in"))
         name = Name(pointer_join(ptr, "as"), spec["as"]) if "as" in spec else None
+        country = Name(pointer_join(ptr, "country_as"), spec["country_as"]) if "country_as" in spec else None
         where = self.condition(spec["where"], pointer_join(ptr, "where")) if "where" in spec else None
-        return Quantifier(ptr, kind, source, name, where)
+        return Quantifier(ptr, kind, source, name, where, country)
 
     # ------------------------------------------------------------------------------------------ rules
 

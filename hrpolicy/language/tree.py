@@ -146,18 +146,26 @@ class Not(TreeNode):
 
 
 class Quantifier(TreeNode):
-    """``any`` / ``all`` / ``none`` over a source, with an optional ``as`` name and ``where`` condition."""
+    """``any`` / ``all`` / ``none`` over a source, with an optional ``as`` name for the element, an optional
+    ``country_as`` name for the element's country facts, and an optional ``where`` condition."""
 
-    __slots__ = ("kind", "name", "ptr", "source", "where")
+    __slots__ = ("country_name", "kind", "name", "ptr", "source", "where")
 
     def __init__(
-        self, ptr: str, kind: str, source: Source, name: Name | None, where: Condition | None
+        self,
+        ptr: str,
+        kind: str,
+        source: Source,
+        name: Name | None,
+        where: Condition | None,
+        country_name: Name | None = None,
     ) -> None:
         self.ptr = ptr
         self.kind = kind
         self.source = source
         self.name = name
         self.where = where
+        self.country_name = country_name
 
 
 class Use(TreeNode):
@@ -292,6 +300,8 @@ def _quantifier_children(node: Quantifier) -> Iterator[Any]:
     yield node.source
     if node.name is not None:
         yield node.name
+    if node.country_name is not None:
+        yield node.country_name
     if node.where is not None:
         yield node.where
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from helpers import TODAY, Harness, line_of, manifest, position_of, rule, rule_file
 
+from hrpolicy.errors import RuleError
 from hrpolicy.evaluate.session import Session, SessionConfig
 from hrpolicy.model import Finding, ManifestResult
 
@@ -297,3 +298,40 @@ def test_fingerprints_of_look_alike_items_still_differ(tmp_path: Path) -> None:
     found = Harness(tmp_path, {"t.yaml": pack}).findings(manifest(body))
     assert len(found) == 5
     assert len({f.fingerprint for f in found}) == 5
+
+
+def test_country_as_judges_each_element_by_its_own_country(tmp_path: Path) -> None:
+    """``$country`` inside a quantifier is the item's country; ``country_as`` names the element's."""
+    pack = rule_file(
+        rule(
+            "HRDD-TST-001",
+            "for_each: features\n"
+            "when: {any: {in: markets, as: m, country_as: mc, where: {$mc.tier: {equals: high}}}}\n"
+            "message: 'feature {item.id} in a high-risk market ({country.name})'",
+        ),
+        rule(
+            "HRDD-TST-002",
+            "when:\n"
+            "  all: {in: markets, country_as: c, where: {any: {in: data_stores, country_as: s, "
+            "where: {$s.code: {equals: $c.code}}}}}\n"
+            "message: every market has a local store",
+        ),
+    )
+    h = Harness(tmp_path, {"t.yaml": pack})
+    high = "markets: [{country: DE, status: launched}, {country: VN, status: planned}]\nfeatures: [{id: f}]\n"
+    low = "markets: [{country: DE, status: launched}, {country: AT, status: planned}]\nfeatures: [{id: f}]\n"
+    assert [f.message for f in h.findings(manifest(high), "HRDD-TST-001")] == [
+        "feature f in a high-risk market (Vietnam)"
+    ]
+    assert h.findings(manifest(low), "HRDD-TST-001") == []
+    stores = "data_stores: [{id: a, country: DE}, {id: b, country: AT}]\n"
+    assert len(h.findings(manifest(low + stores), "HRDD-TST-002")) == 1
+    assert h.findings(manifest(high + stores), "HRDD-TST-002") == []
+
+
+def test_country_as_takes_no_name_already_in_use(tmp_path: Path) -> None:
+    pack = rule_file(
+        rule("HRDD-TST-001", "when: {any: {in: markets, country_as: country}}\nmessage: m"),
+    )
+    with pytest.raises(RuleError, match="the name 'country' is already taken"):
+        Harness(tmp_path, {"t.yaml": pack})

@@ -236,3 +236,47 @@ def test_lint_finds_a_literal_that_can_never_match(tmp_path: Path, body: str, me
 def test_lint_accepts_values_that_can_match(tmp_path: Path, body: str) -> None:
     pack = write(tmp_path, rule_file(rule("HRDD-TST-001", body)))
     assert lint_dir(pack) == []
+
+
+# --- $country inside a quantifier ---------------------------------------------------------------------------
+
+
+def test_lint_reports_the_item_country_used_for_the_entries_of_another_list(tmp_path: Path) -> None:
+    body = "for_each: features\nwhen: {id: {present: true}}\nmessage: m\n"
+    escalate = (
+        "escalate:\n"
+        "  - when: {any: {in: markets, where: {$country.status: {equals: not_free}}}}\n"
+        "    severity: critical"
+    )
+    pack = write(tmp_path, rule_file(rule("HRDD-TST-001", body, meta=escalate)))
+    (problem,) = lint_dir(pack)
+    assert problem.message == (
+        "`$country.status` inside `any` over an entry of `markets` of the manifest is the rule item's "
+        "country, not the entry's: add `country_as: NAME` to the `any` and write `${NAME}.status` for the "
+        "entry's country"
+    )
+    assert problem.line is not None
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        "{any: {in: markets, country_as: mc, where: {$mc.status: {equals: not_free}}}}",
+        "{any: {in: markets, where: {country: {not_equals: $country.code}}}}",  # the item's own code
+        "{any: {in: assessments, where: {date: {not_older_than_days: $country.max_age_days}}}}",  # no country
+    ],
+)
+def test_lint_accepts_country_as_and_deliberate_uses(tmp_path: Path, where: str) -> None:
+    pack = write(tmp_path, rule_file(rule("HRDD-TST-001", f"for_each: features\nwhen: {where}\nmessage: m")))
+    assert lint_dir(pack) == []
+
+
+def test_a_country_as_name_is_checked_like_country(tmp_path: Path) -> None:
+    where = (
+        "{any: {in: markets, country_as: mc, "
+        "where: {$mc.tier: {equals: Not Free}, $mc.tierr: {present: true}}}}"
+    )
+    pack = write(tmp_path, rule_file(rule("HRDD-TST-001", f"when: {where}\nmessage: m")))
+    found = [p.message for p in lint_dir(pack)]
+    assert any("`$mc.tier` can never be 'Not Free'" in m for m in found), found
+    assert any("unknown country fact 'tierr'" in m for m in found), found
