@@ -10,6 +10,7 @@ silently matching nothing.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -312,6 +313,32 @@ def _is_country(ref: t.Ref, env: Env) -> bool:
     return ref.head == "country" or env.get(ref.head) is COUNTRY_FACTS
 
 
+#: A stand-in for a malformed definition of each kind: an empty list, no value, a condition and a pattern
+#: that never match.
+PLACEHOLDERS: Mapping[str, Any] = {
+    "lists": [],
+    "values": {"literal": None},
+    "predicates": {"any": {"in": {"literal": []}}},
+    "patterns": "[^\\s\\S]",
+}
+
+
+def _with_placeholders(doc: Document, violations: Sequence[Violation]) -> Document:
+    """The document with each definition a violation points into replaced by its kind's placeholder (and
+    an unknown or malformed kind of definitions left out)."""
+    if not violations:
+        return doc
+    data = copy.deepcopy(doc.data)
+    define = data["define"]
+    for v in violations:
+        kind = str(v.path[1])
+        if kind not in PLACEHOLDERS or len(v.path) < 3 or not isinstance(define.get(kind), dict):
+            define.pop(kind, None)  # an unknown kind of definition, or a kind that is not a mapping
+        elif v.path[2] in define[kind]:
+            define[kind][v.path[2]] = copy.deepcopy(PLACEHOLDERS[kind])
+    return Document(data, doc.marks, doc.path)
+
+
 # Fields that only describe a rule: a problem there leaves its logic safe to compile and check.
 DESCRIPTIVE = frozenset({"title", "rationale", "references", "remediation", "tags"})
 
@@ -345,12 +372,17 @@ def lint(
         if not errors:
             docs.append(doc)
             continue
-        # A malformed rule is skipped; the file's other rules are still compiled and checked. A problem
-        # outside the rules list (define, top level) leaves nothing safe to compile in that file.
+        # A malformed rule is skipped; the file's other rules are still compiled and checked. A malformed
+        # definition is replaced by a harmless one of its kind, so that its uses compile and the rest of
+        # the file is still checked. Any other problem at the top level leaves nothing safe to compile.
         bad = rules_violations(doc.data)
-        if all(len(v.path) >= 2 and v.path[0] == "rules" and isinstance(v.path[1], int) for v in bad):
-            skip.update((doc.path, int(v.path[1])) for v in bad if not _descriptive(v))
-            docs.append(doc)
+        in_rules = [
+            v for v in bad if len(v.path) >= 2 and v.path[0] == "rules" and isinstance(v.path[1], int)
+        ]
+        in_define = [v for v in bad if len(v.path) >= 2 and v.path[0] == "define"]
+        if len(in_rules) + len(in_define) == len(bad):
+            skip.update((doc.path, int(v.path[1])) for v in in_rules if not _descriptive(v))
+            docs.append(_with_placeholders(doc, in_define))
     pack = compile_pack(docs, operators, tuple(dirs), collect=problems, skip=frozenset(skip))
     vocabularies = {name: Vocabulary(frozenset(values)) for name, values in (fact_values or {}).items()}
     checker = PathLinter(SchemaNav(load_schema("manifest")), pack.defines, facts, dataset, vocabularies)

@@ -280,3 +280,22 @@ def test_a_country_as_name_is_checked_like_country(tmp_path: Path) -> None:
     found = [p.message for p in lint_dir(pack)]
     assert any("`$mc.tier` can never be 'Not Free'" in m for m in found), found
     assert any("unknown country fact 'tierr'" in m for m in found), found
+
+
+def test_a_malformed_definition_does_not_stop_lint(tmp_path: Path) -> None:
+    body = "for_each: markets\nwhen: {status: {equals: ga}, staus: {present: true}, use: p1}\nmessage: m"
+    define = "lists: {a: notalist}\npredicates:\n  p1: {status: {equal: approved}}\n  p2: {x: 1}\nlsts: {}"
+    pack = write(tmp_path, rule_file(rule("HRDD-TST-001", body), define=define))
+    found = [p.message for p in lint_dir(pack)]
+    expected = [
+        "$.define.lists.a: 'notalist' is not of type 'array'",
+        "unknown operator 'equal' (did you mean 'equals'?)",
+        "`status` can never be 'ga'",
+        "path `staus` does not exist",
+        "'lsts'",
+    ]
+    for text in expected:
+        assert any(text in m for m in found), (text, found)
+    proc = run_lint(pack)
+    assert proc.returncode == 2
+    assert proc.stdout.endswith(f"1 rule files checked, {len(found)} problems\n")
