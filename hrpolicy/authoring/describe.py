@@ -23,18 +23,6 @@ from hrpolicy.language.functions import FUNCTIONS, SlotKind
 from hrpolicy.language.pack import CompiledRule, RulePack, reads_tier
 from hrpolicy.model import Operator, RuleInfo
 
-AREAS = {
-    "LOC": "Data localisation and government access",
-    "MKT": "Market entry and launch reviews",
-    "EXIT": "Market exit and withdrawal",
-    "TRN": "Transparency",
-    "RISK": "Users most at risk",
-    "MOD": "Content moderation and state actors",
-    "SURV": "Surveillance, lawful intercept, hardware and dual use",
-    "ACQ": "Acquisitions, partners and local presence",
-    "STK": "Stakeholder engagement and confidentiality",
-    "FRESH": "Review freshness and expiry",
-}
 _REFS = {
     "item": "the item",
     "manifest": "the manifest",
@@ -108,11 +96,6 @@ class Explanation(NamedTuple):
     def shared(self) -> bool:
         """Whether every case looks at the same items, judged by the same country."""
         return len({(c.iterates, c.judged_by) for c in self.cases}) == 1
-
-
-def area(rule_id: str) -> str:
-    group = rule_id.split("-")[1] if rule_id.count("-") >= 2 else rule_id
-    return AREAS.get(group, group)
 
 
 class Describer:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import IO
 
 from hrpolicy import api
-from hrpolicy.authoring.describe import Describer, area, plain
+from hrpolicy.authoring.describe import Describer, plain
 from hrpolicy.errors import UsageError
 
 WIDTH = 100
@@ -41,7 +41,7 @@ def run(rule_id: str, *, dirs: Sequence[str], autoload: bool, stdout: IO[str]) -
         stdout.write(textwrap.fill(plain(value), WIDTH, initial_indent="  ", subsequent_indent="  ") + "\n")
 
     stdout.write(f"{plain(info.id)}: {plain(info.title)}\n")
-    stdout.write(f"{plain(area(info.id))}; defined in {plain(info.source)}\n\n")
+    stdout.write(f"{plain(session.pack.group_title(info.id))}; defined in {plain(info.source)}\n\n")
     field("Severity:", text.severity)
     field("Waivable:", "yes" if info.waivable else "no (a waiver for it is an error)")
     if info.redact:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import IO
 
 from hrpolicy import api, markdown
-from hrpolicy.authoring.describe import AREAS, Describer, area, segments
+from hrpolicy.authoring.describe import Describer, segments
 from hrpolicy.evaluate.session import Session
 from hrpolicy.files import write_report
 
@@ -44,8 +44,12 @@ def _md(text: str, *, cell: bool = False, start: bool = False) -> str:
 def render(session: Session) -> str:
     describer = Describer(session.pack, session.plugins.operators())
     rules = sorted(session.pack.rules, key=lambda r: r.info.id)
-    order = list(AREAS.values())
-    areas = sorted({area(r.info.id) for r in rules}, key=lambda a: (order.index(a) if a in order else 99, a))
+    pack = session.pack
+    order = list(pack.groups.values())
+    areas = sorted(
+        {pack.group_title(r.info.id) for r in rules},
+        key=lambda a: (order.index(a) if a in order else len(order), a),
+    )
     out = [
         "# Rule catalogue",
         "",
@@ -64,7 +68,7 @@ def render(session: Session) -> str:
     ]
     for name in areas:
         out += [f"## {name}", ""]
-        for rule in (r for r in rules if area(r.info.id) == name):
+        for rule in (r for r in rules if pack.group_title(r.info.id) == name):
             info = rule.info
             text = describer.explain(rule)
             out += [f"### {info.id}", "", f"**{_md(info.title)}**", ""]

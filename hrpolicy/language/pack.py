@@ -73,6 +73,13 @@ class RulePack(NamedTuple):
     values: Mapping[str, Getter]
     dirs: tuple[Path, ...]
     defines: Definitions = Definitions({}, {}, {}, {})
+    #: Group (``LOC`` of ``HRDD-LOC-001``) -> title, in the order the rule files give them.
+    groups: Mapping[str, str] = {}
+
+    def group_title(self, rule_id: str) -> str:
+        """The title of a rule's group, or the group itself when no rule file titles it."""
+        group = rule_id.split("-")[1] if rule_id.count("-") >= 2 else rule_id
+        return self.groups.get(group, group)
 
     @property
     def infos(self) -> tuple[RuleInfo, ...]:
@@ -175,7 +182,18 @@ def compile_pack(
         except RuleError as error:
             fail(error)
     rules = _compile_rules(docs, skip, scope_for, fail)
-    return RulePack(tuple(rules), values, dirs, defines)
+    return RulePack(tuple(rules), values, dirs, defines, _group_titles(docs, fail))
+
+
+def _group_titles(docs: Sequence[Document], fail: Callable[[RuleError], None]) -> dict[str, str]:
+    titles: dict[str, str] = {}
+    for doc in docs:
+        for group, title in (doc.data.get("groups") or {}).items():
+            if titles.setdefault(group, title) != title:
+                line, col = doc.position(f"/groups/{group}")
+                message = f"group {group!r} already has the title {titles[group]!r}"
+                fail(RuleError(message, doc.path, line, col))
+    return titles
 
 
 def _compile_rules(

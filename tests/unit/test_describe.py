@@ -9,10 +9,11 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-from helpers import write_pack
+from helpers import Harness, rule, rule_file, write_pack
 
 from hrpolicy.authoring.describe import CODE_END, CODE_START, Describer, code, plain, segments
 from hrpolicy.commands import explain, rules_docs
+from hrpolicy.errors import RuleError
 from hrpolicy.evaluate.session import Session, SessionConfig
 
 PATTERN = "(?:^|[<(])a`b``c(?:x|y)&amp;>"  # pipes, HTML-significant characters and backtick runs
@@ -190,3 +191,30 @@ def test_code_markers_in_rule_text_only_move_run_boundaries() -> None:
     assert segments(forged) == [("abc", True)]
     assert segments(f"x{CODE_START}y") == [("xy", False)]
     assert plain(f"t {code('p|q')} \x1b[0m") == "t `p|q` ?[0m"
+
+
+def test_rule_files_title_their_groups(tmp_path: Path) -> None:
+    body = "for_each: markets\nwhen: {status: {equals: launched}}\nmessage: m"
+    files = {
+        "pa.yaml": "groups: {PA: Political advertising}\n" + rule_file(rule("HRDD-PA-001", body)),
+        "zz.yaml": rule_file(rule("HRDD-ZZ-001", body)),
+    }
+    h = Harness(tmp_path, files)
+    assert h.session.pack.group_title("HRDD-PA-001") == "Political advertising"
+    assert h.session.pack.group_title("HRDD-ZZ-001") == "ZZ"  # untitled: the group itself
+    catalogue = rules_docs.render(h.session)
+    assert catalogue.index("## Political advertising") < catalogue.index("## ZZ")
+    out = io.StringIO()
+    explain.run("HRDD-PA-001", dirs=[str(h.rules_dir)], autoload=False, stdout=out)
+    assert out.getvalue().splitlines()[1].startswith("Political advertising; defined in ")
+
+
+def test_a_group_titled_twice_differently_is_an_error(tmp_path: Path) -> None:
+    files = {
+        "a.yaml": "language_version: 1\ngroups: {PA: Political advertising}\n",
+        "b.yaml": "language_version: 1\ngroups: {PA: Paid ads}\n",
+    }
+    with pytest.raises(RuleError, match="group 'PA' already has the title 'Political advertising'") as info:
+        Harness(tmp_path, files)
+    assert str(info.value.path).endswith("b.yaml")
+    assert info.value.line == 2
