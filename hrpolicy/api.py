@@ -18,7 +18,7 @@ from typing import Any
 
 from hrpolicy import __version__
 from hrpolicy.errors import UsageError
-from hrpolicy.evaluate.session import Session, SessionConfig, country_table
+from hrpolicy.evaluate.session import Session, SessionConfig, country_table, pack_dirs
 from hrpolicy.load.discover import Discovered, discover
 from hrpolicy.model import ErrorRecord, LintResult, ManifestResult, RunResult, TestRun
 from hrpolicy.pluginmanager import Plugins, get_plugin_manager
@@ -107,14 +107,16 @@ def test_rules(
 
     day = today or datetime.date.today()
     session = session or open_session(dirs, autoload=autoload, plugins=plugins)
-    files = ruletests.test_files(session.pack.dirs)
+    files = ruletests.test_files(session.own_dirs)
     if not files:
-        raise UsageError(f"no test files (tests/*.yaml) in {', '.join(str(d) for d in session.pack.dirs)}")
+        raise UsageError(f"no test files (tests/*.yaml) in {', '.join(str(d) for d in session.own_dirs)}")
 
     def check(doc: Any, when: datetime.date, base: Any) -> ManifestResult | list[ErrorRecord]:
         return session.check_document(doc, today=when, base=base)
 
-    return ruletests.run(files, [r.info.id for r in session.pack.rules], check, day)
+    # A pack that extends another tests its own rules; it may still expect findings of the others.
+    ids = [r.info.id for r in session.pack.rules]
+    return ruletests.run(files, ids, check, day, own=session.own_rule_ids())
 
 
 def lint_rules(
@@ -130,9 +132,16 @@ def lint_rules(
 
     manager = manager or Plugins(get_plugin_manager(autoload=autoload, plugins=plugins))
     paths = [Path(d) for d in dirs] or manager.rule_dirs()
-    countries = country_table(manager, paths)
+    # A pack that extends the built-in one is linted with it (its definitions, its rule ids).
+    context = [d for d in pack_dirs(manager, paths)[0] if d not in paths]
+    countries = country_table(manager, [*context, *paths])
     return lint(
-        paths, manager.operators(), countries.fact_names(), countries.dataset.keys(), countries.fact_values()
+        paths,
+        manager.operators(),
+        countries.fact_names(),
+        countries.dataset.keys(),
+        countries.fact_values(),
+        context=context,
     )
 
 

@@ -17,7 +17,7 @@ from hrpolicy import __version__
 from hrpolicy.errors import HrpolicyError, PluginError, UsageError
 from hrpolicy.model import FAIL_ON_CHOICES, ExitCode
 
-SCHEMA_NAMES = ("manifest", "rules", "country-data")
+SCHEMA_NAMES = ("manifest", "rules", "country-data", "pack")
 
 
 DIRS_HELP = "rules directories (default: the built-in pack and plugin packs)"

@@ -109,6 +109,9 @@ class RuleInfo:
     waivable: bool
     redact: bool
     source: str
+    #: How a pack.yaml changed the rule, with its reason ("severity high -> medium (pack.yaml:4): ..."), or
+    #: None.
+    override: str | None = None
 
 
 @dataclass(frozen=True)

@@ -20,14 +20,14 @@ from hrpolicy.errors import HrpolicyError, RuleError
 from hrpolicy.files import display_path
 from hrpolicy.language import tree as t
 from hrpolicy.language.functions import FUNCTIONS, SlotKind
-from hrpolicy.language.pack import Definitions, compile_pack, rule_files
+from hrpolicy.language.pack import Definitions, apply_overrides, compile_pack, load_checked, rule_files
 from hrpolicy.language.parse import Parser
 from hrpolicy.language.templates import TEMPLATE_HEADS
 from hrpolicy.load.document import Document
 from hrpolicy.load.yaml import load_file
 from hrpolicy.model import ErrorRecord, LintResult, Operator
 from hrpolicy.validate.schemacheck import Violation
-from hrpolicy.validate.schemas import load_schema, rules_violations, validate_rules
+from hrpolicy.validate.schemas import load_schema, rules_violations, validate_pack, validate_rules
 
 Env = dict[str, Node]
 #: What a ``country_as`` name stands for: country facts, checked like ``$country``.
@@ -308,6 +308,25 @@ class PathLinter:
         self.problems.append(RuleError(message, self.doc.path, line, col))
 
 
+def _pack_files(dirs: Sequence[Path], problems: list[RuleError]) -> list[Document]:
+    """The valid ``pack.yaml`` files of ``dirs``; the problems of the others."""
+    found = []
+    for d in dirs:
+        path = d / "pack.yaml"
+        if not path.is_file():
+            continue
+        try:
+            doc = load_file(path, display=display_path(path))
+        except HrpolicyError as exc:
+            problems.append(RuleError(exc.message, exc.path, exc.line, exc.column))
+            continue
+        errors = validate_pack(doc)
+        problems.extend(RuleError(e.message, e.path, e.line, e.column) for e in errors)
+        if not errors:
+            found.append(doc)
+    return found
+
+
 def _is_country(ref: t.Ref, env: Env) -> bool:
     """Whether a reference reads country facts: ``$country`` or a ``country_as`` name."""
     return ref.head == "country" or env.get(ref.head) is COUNTRY_FACTS
@@ -355,11 +374,21 @@ def lint(
     facts: Iterable[str],
     dataset: Iterable[str],
     fact_values: Mapping[str, Iterable[str]] | None = None,
+    *,
+    context: Sequence[Path] = (),
 ) -> LintResult:
-    """Every problem of the rule files in ``dirs``, in file order."""
+    """Every problem of the rule files in ``dirs``, in file order; with the packs in ``context`` (those a
+    ``pack.yaml`` extends) compiled alongside, their problems not reported."""
     problems: list[RuleError] = []
     docs: list[Document] = []
     skip: set[tuple[str, int]] = set()
+    for path in rule_files(context):
+        try:
+            docs.append(load_checked(path, validate_rules, RuleError))
+        except RuleError:
+            continue  # not this pack's problem: checked where it lives
+    context_docs = len(docs)
+    pack_files = _pack_files(dirs, problems)
     files = rule_files(dirs)
     for path in files:
         try:
@@ -383,10 +412,17 @@ def lint(
         if len(in_rules) + len(in_define) == len(bad):
             skip.update((doc.path, int(v.path[1])) for v in in_rules if not _descriptive(v))
             docs.append(_with_placeholders(doc, in_define))
-    pack = compile_pack(docs, operators, tuple(dirs), collect=problems, skip=frozenset(skip))
+    compiled: list[RuleError] = []
+    pack = compile_pack(docs, operators, tuple(dirs), collect=compiled, skip=frozenset(skip))
+    own = {doc.path for doc in docs[context_docs:]}
+    problems.extend(p for p in compiled if p.path in own or p.path is None)
+    try:
+        apply_overrides(pack, pack_files)
+    except RuleError as error:
+        problems.append(error)
     vocabularies = {name: Vocabulary(frozenset(values)) for name, values in (fact_values or {}).items()}
     checker = PathLinter(SchemaNav(load_schema("manifest")), pack.defines, facts, dataset, vocabularies)
-    for doc in docs:
+    for doc in docs[context_docs:]:
         parser = Parser(doc)
         for i, spec in enumerate(doc.data.get("rules") or ()):
             if (doc.path, i) in skip:

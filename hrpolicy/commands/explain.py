@@ -23,6 +23,8 @@ def run(rule_id: str, *, dirs: Sequence[str], autoload: bool, stdout: IO[str]) -
     session = api.open_session(dirs, autoload=autoload)
     rules = {r.info.id: r for r in session.pack.rules}
     rule = rules.get(rule_id.upper())
+    if rule is None and rule_id.upper() in session.pack.disabled:
+        raise UsageError(f"{rule_id.upper()} is switched off in {session.pack.disabled[rule_id.upper()]}")
     if rule is None:
         close = difflib.get_close_matches(rule_id.upper(), list(rules), n=3)
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
@@ -43,6 +45,8 @@ def run(rule_id: str, *, dirs: Sequence[str], autoload: bool, stdout: IO[str]) -
     stdout.write(f"{plain(info.id)}: {plain(info.title)}\n")
     stdout.write(f"{plain(session.pack.group_title(info.id))}; defined in {plain(info.source)}\n\n")
     field("Severity:", text.severity)
+    if info.override:
+        field("Changed:", info.override)
     field("Waivable:", "yes" if info.waivable else "no (a waiver for it is an error)")
     if info.redact:
         field("Redaction:", "what it finds never appears in any output")

@@ -84,6 +84,8 @@ def render(session: Session) -> str:
                     out.append(f"- Looks at{label}: {_md(case.iterates)}{judged}")
                 out.append(f"- Fires when{label}: {_md(case.scope)}")
                 out.append(f"- Cleared by{label}: {_md(case.cleared)}")
+            if info.override:
+                out.append(f"- Changed: {_md(info.override)}")
             if not info.waivable:
                 out.append("- Not waivable.")
             if info.redact:
@@ -95,4 +97,7 @@ def render(session: Session) -> str:
                 note = f": {_md(ref.note)}" if ref.note else ""
                 out.append(f"- {_md(ref.framework, start=True)} {_md(ref.section)}{note}")
             out += ["", f"What to do: {_md(info.remediation)}", ""]
+    if pack.disabled:
+        out += ["## Switched off", ""]
+        out += [f"- {rid}: {_md(why)}" for rid, why in sorted(pack.disabled.items())]
     return "\n".join(out).rstrip() + "\n"

@@ -26,13 +26,19 @@ from hrpolicy.evaluate.waivers import (
 )
 from hrpolicy.files import display_path, read_regular, reading_problem
 from hrpolicy.identifiers import regions
-from hrpolicy.language.pack import RulePack, load_checked, load_pack
+from hrpolicy.language.pack import RulePack, apply_overrides, load_checked, load_pack
 from hrpolicy.language.tree import references
 from hrpolicy.load.document import Document
 from hrpolicy.load.events import MAX_BYTES
 from hrpolicy.model import NOTICE, ErrorRecord, Finding, Location, ManifestLoader, ManifestResult
 from hrpolicy.pluginmanager import Plugins, get_plugin_manager
-from hrpolicy.validate.schemas import load_schema, validate_country_data, validate_manifest, validate_waivers
+from hrpolicy.validate.schemas import (
+    load_schema,
+    validate_country_data,
+    validate_manifest,
+    validate_pack,
+    validate_waivers,
+)
 
 
 class SessionConfig(NamedTuple):
@@ -47,6 +53,17 @@ def special_docs(dirs: Sequence[Path], name: str, validate: Any, *, cache: bool 
     return [
         load_checked(d / name, validate, ManifestError, cache=cache) for d in dirs if (d / name).is_file()
     ]
+
+
+def pack_dirs(plugins: Plugins, own: Sequence[Path]) -> tuple[list[Path], list[Document]]:
+    """The rule directories a pack is made of, and its ``pack.yaml`` files: ``own``, after the built-in
+    and plugin packs when a ``pack.yaml`` there says ``extends: [builtin]``."""
+    docs = special_docs(own, "pack.yaml", validate_pack)
+    dirs = list(own)
+    if any("builtin" in (doc.data.get("extends") or ()) for doc in docs):
+        mine = {d.resolve() for d in own}
+        dirs = [d for d in plugins.rule_dirs() if d.resolve() not in mine] + dirs
+    return dirs, docs
 
 
 def country_table(plugins: Plugins, dirs: Sequence[Path]) -> CountryTable:
@@ -80,8 +97,11 @@ class Session:
         #: Plugin objects handed in by the caller, not from entry points: ``--jobs`` workers lack them.
         self.extra_plugins = tuple(plugins)
         self.plugins = Plugins(get_plugin_manager(autoload=config.autoload, plugins=plugins))
-        dirs = [Path(d) for d in config.rule_dirs] or self.plugins.rule_dirs()
-        self.pack: RulePack = load_pack(dirs, self.plugins.operators())
+        #: The directories named (else the built-in and plugin packs): their tests are the pack's tests.
+        self.own_dirs = [Path(d) for d in config.rule_dirs] or self.plugins.rule_dirs()
+        dirs, pack_docs = pack_dirs(self.plugins, self.own_dirs)
+        self.pack: RulePack = apply_overrides(load_pack(dirs, self.plugins.operators()), pack_docs)
+        self.dirs = dirs
         self.rules = {r.info.id: r.info for r in self.pack.rules}
         self.countries = country_table(self.plugins, dirs)
         # Central waivers are written by people and may hold what no output may show: never cached, and a
@@ -166,6 +186,15 @@ class Session:
         if set_aside is not None:
             findings.extend(self._base_notices(doc.path, product, base_ref or "", set_aside))
         return ManifestResult(doc.path, product, tuple(findings))
+
+    def own_rule_ids(self) -> list[str]:
+        """Ids of the rules defined in the directories named (not in the packs they extend)."""
+        own = {d.resolve() for d in self.own_dirs}
+        return [
+            r.info.id
+            for r in self.pack.rules
+            if Path(r.info.source.rsplit(":", 1)[0]).resolve().parent in own
+        ]
 
     @functools.cached_property
     def _change_aware(self) -> tuple[Any, ...]:

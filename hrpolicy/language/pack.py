@@ -8,6 +8,7 @@ are shared by every file of the pack; a name defined twice is an error.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -31,7 +32,7 @@ from hrpolicy.load.document import Document, pointer_join
 from hrpolicy.model import SEVERITIES, Operator, Reference, RuleInfo
 from hrpolicy.values import compile_regex
 
-SPECIAL_FILES = frozenset({"country-data.yaml", "waivers.yaml"})
+SPECIAL_FILES = frozenset({"country-data.yaml", "waivers.yaml", "pack.yaml"})
 
 
 class CompiledBody(NamedTuple):
@@ -75,6 +76,8 @@ class RulePack(NamedTuple):
     defines: Definitions = Definitions({}, {}, {}, {})
     #: Group (``LOC`` of ``HRDD-LOC-001``) -> title, in the order the rule files give them.
     groups: Mapping[str, str] = {}
+    #: Rules a pack.yaml switched off: id -> where and why.
+    disabled: Mapping[str, str] = {}
 
     def group_title(self, rule_id: str) -> str:
         """The title of a rule's group, or the group itself when no rule file titles it."""
@@ -185,6 +188,34 @@ def compile_pack(
     return RulePack(tuple(rules), values, dirs, defines, _group_titles(docs, fail))
 
 
+def apply_overrides(pack: RulePack, docs: Sequence[Document]) -> RulePack:
+    """The pack with the ``overrides`` of its ``pack.yaml`` files applied: rules switched off, base
+    severities changed, each with its reason recorded. An override of a rule the pack does not have is an
+    error at its line."""
+    rules = {r.info.id: r for r in pack.rules}
+    disabled: dict[str, str] = {}
+    for doc in docs:
+        for rid, change in (doc.data.get("overrides") or {}).items():
+            line, col = doc.position(f"/overrides/{rid}")
+            if rid not in rules:
+                gone = f" (already switched off: {disabled[rid]})" if rid in disabled else ""
+                raise RuleError(
+                    f"override of {rid}, which is no rule of this pack{gone}", doc.path, line, col
+                )
+            where = f"{doc.path}:{line}"
+            if change.get("enabled") is False:
+                disabled[rid] = f"{where}: {change['reason']}"
+                del rules[rid]
+                continue
+            if "severity" in change:
+                info = rules[rid].info
+                note = f"severity {info.severity} -> {change['severity']} ({where}): {change['reason']}"
+                info = dataclasses.replace(info, severity=change["severity"], override=note)
+                rules[rid] = rules[rid]._replace(info=info)
+    kept = tuple(rules[r.info.id] for r in pack.rules if r.info.id in rules)
+    return pack._replace(rules=kept, disabled=disabled)
+
+
 def _group_titles(docs: Sequence[Document], fail: Callable[[RuleError], None]) -> dict[str, str]:
     titles: dict[str, str] = {}
     for doc in docs:
@@ -209,7 +240,8 @@ def _compile_rules(
         rid = spec["id"]
         if rid in ids:
             where = doc.position(ptr + "/id")
-            fail(RuleError(f"rule id {rid} is already used at {ids[rid]}", doc.path, *where))
+            hint = "; to change a rule of a pack this one extends, use overrides in pack.yaml"
+            fail(RuleError(f"rule id {rid} is already used at {ids[rid]}{hint}", doc.path, *where))
             continue
         ids[rid] = f"{doc.path}:{doc.position(ptr)[0]}"
         try:

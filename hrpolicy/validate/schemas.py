@@ -84,6 +84,11 @@ def validate_country_data(doc: Document) -> list[ErrorRecord]:
     return _schema_errors(doc, "country-data")
 
 
+def validate_pack(doc: Document) -> list[ErrorRecord]:
+    """Every schema violation of a rules directory's ``pack.yaml``, in file order."""
+    return _schema_errors(doc, "pack")
+
+
 def validate_waivers(doc: Document) -> list[ErrorRecord]:
     """Every schema violation of a central ``waivers.yaml``, in file order."""
     return _schema_errors(doc, "waivers")
