@@ -30,6 +30,7 @@ _REFS = {
     "today": "today",
     "dataset": "the country data set",
     "scopes": "the scope words the product reaches",
+    "waivers": "the waivers in effect (the manifest's and the central ones for the product)",
 }
 _QUANTIFIERS = {"any": "at least one entry", "all": "every entry", "none": "no entry"}
 #: Lists whose entries each have a country of their own.

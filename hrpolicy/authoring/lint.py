@@ -266,6 +266,9 @@ class PathLinter:
         head, rest = node.head, ".".join(node.parts)
         if head in ("lists", "values", "patterns", "today", "scopes"):
             return Node(ANY, head)  # names are the compiler's business
+        if head == "waivers":  # the manifest's waivers and the central ones: entries of the same shape
+            effective = self.nav.child(self.root, "waivers") or Node(ANY, head)
+            return self.walk(effective, rest, node.ptr) if rest else effective
         if head == "country" or env.get(head) is COUNTRY_FACTS:
             return self._known(rest, self.facts, "country fact", node.ptr)
         if head == "dataset":

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from hrpolicy.evaluate.countries import CountryTable
@@ -52,14 +52,17 @@ def evaluate(
     base: Any,
     today: datetime.date,
     countries: CountryTable,
+    waivers: Sequence[Mapping[str, Any]] = (),
 ) -> list[RawFinding]:
-    """All findings (and notices) of every rule for one validated manifest."""
+    """All findings (and notices) of every rule for one validated manifest. ``waivers``: those in effect
+    for it (its own and the central ones for its product), as rules see them in ``$waivers``."""
     ctx = Ctx(
         manifest=manifest,
         base=base,
         today=today,
         dataset=countries.dataset,
         scopes=countries.scopes_reached(manifest),
+        waivers=list(waivers),
         facts_of=countries.facts,
         worst_of=countries.worst,
         value_defs=pack.values,

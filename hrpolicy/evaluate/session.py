@@ -19,6 +19,7 @@ from hrpolicy.evaluate.engine import evaluate
 from hrpolicy.evaluate.waivers import (
     Waiver,
     apply_waivers,
+    as_facts,
     check_waivers,
     load_central,
     product_waivers,
@@ -180,7 +181,13 @@ class Session:
                 except HrpolicyError as exc:
                     return [ErrorRecord(exc.path or doc.path, exc.message, exc.line, exc.column)]
         raw = evaluate(
-            self.pack, doc.data, manifest_path=doc.path, base=base, today=today, countries=self.countries
+            self.pack,
+            doc.data,
+            manifest_path=doc.path,
+            base=base,
+            today=today,
+            countries=self.countries,
+            waivers=[as_facts(w) for w in waivers],
         )
         findings = apply_waivers(raw, waivers, rules=self.rules, today=today, path=doc.path, doc=doc)
         if set_aside is not None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from hrpolicy.evaluate.engine import RawFinding
 from hrpolicy.load.document import Document
@@ -173,6 +173,22 @@ def _waiver_notices(
 
 def load_central(docs: Iterable[Document]) -> list[Waiver]:
     return [w for doc in docs for w in read_waivers(doc, central=True)]
+
+
+def as_facts(waiver: Waiver) -> dict[str, Any]:
+    """A waiver as rules see it in ``$waivers``: the shape of a manifest's waiver entry, whichever file it
+    came from (a central one also says which products it is for)."""
+    facts: dict[str, Any] = {
+        "rule": waiver.rule,
+        "scope": {k: list(v) for k, v in waiver.scope.items()} if waiver.scope is not None else None,
+        "reason": waiver.reason,
+        "approver": {"role": waiver.approver_role},
+        "ticket": waiver.ticket,
+        "expires": waiver.expires.isoformat(),
+    }
+    if waiver.central:
+        facts["products"] = list(waiver.products) if waiver.products is not None else None
+    return facts
 
 
 def product_waivers(waivers: Iterable[Waiver], product: str | None) -> list[Waiver]:

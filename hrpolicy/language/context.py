@@ -28,6 +28,7 @@ class Ctx:
         today: datetime.date,
         dataset: Mapping[str, Any],
         scopes: list[str],
+        waivers: list[Any] | None = None,
         facts_of: Callable[[str], Mapping[str, Any]],
         worst_of: Callable[[Iterable[object]], str | None],
         value_defs: Mapping[str, Getter],
@@ -40,6 +41,7 @@ class Ctx:
             "today": today,
             "dataset": dataset,
             "scopes": scopes,
+            "waivers": waivers if waivers is not None else [],
             "item": manifest,
             "country": None,
         }

@@ -299,3 +299,14 @@ def test_a_malformed_definition_does_not_stop_lint(tmp_path: Path) -> None:
     proc = run_lint(pack)
     assert proc.returncode == 2
     assert proc.stdout.endswith(f"1 rule files checked, {len(found)} problems\n")
+
+
+def test_lint_checks_paths_into_the_effective_waivers(tmp_path: Path) -> None:
+    body = (
+        "for_each: $waivers\n"
+        "require: {expirs: {within_next_days: 180}, expires: {within_next_days: 180}}\n"
+        "message: m"
+    )
+    pack = write(tmp_path, rule_file(rule("HRDD-TST-001", body)))
+    (problem,) = lint_dir(pack)
+    assert "path `expirs` does not exist in an entry of `waivers` of the manifest" in problem.message

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import REPO, TODAY, line_of, manifest, rule, rule_file, write_pack
+from helpers import REPO, TODAY, Harness, line_of, manifest, rule, rule_file, write_pack
 
 from hrpolicy.commands import check
 from hrpolicy.load.yaml import load_file
@@ -387,3 +387,32 @@ def test_bad_central_waivers_are_errors(tmp_path: Path, body: str, fragment: str
     assert fragment in message
     assert message.startswith(f"{rules / 'waivers.yaml'}:2:")
     assert len(message.strip().splitlines()) == 1
+
+
+def test_rules_see_the_effective_waivers_central_ones_included(tmp_path: Path) -> None:
+    """A rule limiting waivers to 180 days judges the central waivers.yaml too ($waivers)."""
+    pack = rule_file(
+        rule(
+            "HRDD-TST-001",
+            "for_each: $waivers\n"
+            "require: {expires: {within_next_days: 180}}\n"
+            "message: 'waiver of {item.rule} runs to {item.expires} ({item.reason})'",
+            severity="medium",
+        ),
+        rule("HRDD-TST-002", "for_each: markets\nwhen: {status: {present: true}}\nmessage: m"),
+    )
+    central = (
+        "waivers:\n"
+        "  - {rule: HRDD-TST-002, reason: central long one, approver: {role: bhr_lead}, expires: 2028-01-31,"
+        " products: [p]}\n"
+        "  - {rule: HRDD-TST-002, reason: other product, approver: {role: bhr_lead}, expires: 2028-01-31,"
+        " products: [q]}\n"
+    )
+    h = Harness(tmp_path, {"t.yaml": pack, "waivers.yaml": central})
+    body = (
+        "markets: [{country: DE, status: launched}]\n"
+        "waivers:\n"
+        "  - {rule: HRDD-TST-002, reason: short one, approver: {role: bhr_lead}, expires: 2027-01-31}\n"
+    )
+    found = [f.message for f in h.findings(manifest(body), "HRDD-TST-001")]
+    assert found == ["waiver of HRDD-TST-002 runs to 2028-01-31 (central long one)"]
