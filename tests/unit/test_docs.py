@@ -84,3 +84,11 @@ def test_the_rules_schema_and_the_rule_language_list_every_country_fact() -> Non
     assert f"$country.NAME: {', '.join(names)}" in rules_schema
     for name in names:
         assert f"`{name}`" in row, name
+
+
+def test_the_rules_schema_says_values_may_be_computed_per_item() -> None:
+    import json
+
+    schema = json.loads((ROOT / "hrpolicy" / "schemas" / "rules.schema.json").read_text("utf-8"))
+    values = schema["properties"]["define"]["properties"]["values"]["description"]
+    assert "once per item when they use $item or $country" in values
