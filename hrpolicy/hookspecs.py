@@ -103,8 +103,9 @@ def hrpolicy_rule_dirs() -> Sequence[Path]:
     """Return directories holding rule packs (``*.yaml`` rule files, optional ``country-data.yaml`` and
     ``waivers.yaml``).
 
-    Called once per run unless ``--rules`` is given, which replaces every pack from this hook. The
-    built-in plugin returns the default HRDD pack; an installable rule pack returns its own directory.
+    Called once per run unless ``--rules`` is given, which replaces every pack from this hook (or adds to
+    them, when a ``pack.yaml`` in a ``--rules`` directory says ``extends: [builtin]``). The built-in plugin
+    returns the default HRDD pack; an installable rule pack returns its own directory.
 
     :returns: directory paths.
     """

@@ -107,7 +107,8 @@ def _add_check(check: argparse.ArgumentParser, *, formats: bool = True) -> None:
         action="append",
         default=[],
         metavar="DIR",
-        help="rules directory (repeatable; replaces the built-in pack and plugin packs)",
+        help="rules directory (repeatable; replaces the built-in and plugin packs, unless its pack.yaml "
+        "extends them)",
     )
     if formats:
         _formats(check, "text (default), json", " (text goes to stdout when all go to files)")

@@ -149,7 +149,7 @@ class Describer:
         info: RuleInfo = rule.info
         text = info.severity
         if info.severity_in_high_risk:
-            text += f"; {info.severity_in_high_risk} when that country is in the high tier (FOTN Not Free)"
+            text += f"; {info.severity_in_high_risk} when that country is in the high tier (Not Free)"
         for escalation in rule.node.escalate:
             text += f"; {escalation.severity} when {self.condition(escalation.when)}"
         return text

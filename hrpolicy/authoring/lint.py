@@ -27,14 +27,22 @@ from hrpolicy.load.document import Document
 from hrpolicy.load.yaml import load_file
 from hrpolicy.model import ErrorRecord, LintResult, Operator
 from hrpolicy.validate.schemacheck import Violation
-from hrpolicy.validate.schemas import load_schema, rules_violations, validate_pack, validate_rules
+from hrpolicy.validate.schemas import (
+    central_waivers_schema,
+    load_schema,
+    rules_violations,
+    validate_pack,
+    validate_rules,
+)
 
 Env = dict[str, Node]
+#: A waiver as ``$waivers`` holds it: a manifest waiver entry, or a central one (with ``products``).
+CENTRAL_WAIVER: Any = central_waivers_schema()["properties"]["waivers"]["items"]
 #: What a ``country_as`` name stands for: country facts, checked like ``$country``.
 COUNTRY_FACTS = Node(ANY, "country facts")
 #: Operators comparing the subject itself with literal values, and those looking into a list subject.
 SCALAR_OPS = frozenset({"equals", "not_equals", "in", "not_in"})
-LIST_OPS = frozenset({"contains", "not_contains", "contains_any", "contains_all", "subset_of"})
+LIST_OPS = frozenset({"contains", "not_contains", "contains_any", "contains_all"})
 
 
 class PathLinter:
@@ -181,7 +189,9 @@ class PathLinter:
     def _item_country_inside(self, node: t.Quantifier, element: Node) -> None:
         """``$country`` inside a quantifier over entries that have a country of their own is the rule
         item's country, not the entry's: almost always a mistake (write ``country_as`` to get the entry's)."""
-        if element.schema is ANY or self.nav.child(element, "country") is None or node.where is None:
+        if node.country_name is not None or node.where is None:
+            return  # with country_as, $country beside it is deliberate: the item's country
+        if element.schema is ANY or self.nav.child(element, "country") is None:
             return
         for ref in t.references(node.where):
             if ref.head == "country" and ref.parts and ref.parts[0] != "code":
@@ -266,8 +276,8 @@ class PathLinter:
         head, rest = node.head, ".".join(node.parts)
         if head in ("lists", "values", "patterns", "today", "scopes"):
             return Node(ANY, head)  # names are the compiler's business
-        if head == "waivers":  # the manifest's waivers and the central ones: entries of the same shape
-            effective = self.nav.child(self.root, "waivers") or Node(ANY, head)
+        if head == "waivers":  # the manifest's waivers and the central ones (which may name products)
+            effective = Node({"type": "array", "items": CENTRAL_WAIVER}, "`$waivers`")
             return self.walk(effective, rest, node.ptr) if rest else effective
         if head == "country" or env.get(head) is COUNTRY_FACTS:
             return self._known(rest, self.facts, "country fact", node.ptr)

@@ -30,7 +30,16 @@ class Vocabulary(NamedTuple):
 
     def problem(self, value: Any) -> str | None:
         """Why ``value`` can never be found there (a phrase to follow "can never be X: "), or None."""
-        if value in self.values or not isinstance(value, str):
+        if not isinstance(value, str):
+            # A number or true/false never equals a text value; a list or mapping is compared as a whole.
+            if (
+                isinstance(value, (list, dict))
+                or not self.values
+                or not all(isinstance(v, str) for v in self.values)
+            ):
+                return None
+            return f"the values are {', '.join(sorted(str(v) for v in self.values))}, all text"
+        if value in self.values:
             return None
         from hrpolicy.validate import codes
 

@@ -97,7 +97,10 @@ def _diff(before: bytes, after: bytes, shown: str) -> list[str]:
         tofile=f"{shown} (formatted)",
         lineterm="",
     )
-    return [one_line(line) + "\n" for line in lines]
+    shown_lines = [one_line(line) + "\n" for line in lines]
+    if not shown_lines:  # the same lines: only line endings, a byte order mark or the final newline differ
+        shown_lines = [f"{one_line(shown)}: only line endings or the final newline change\n"]
+    return shown_lines
 
 
 def discover(paths: Sequence[str]) -> list[Path]:

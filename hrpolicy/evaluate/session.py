@@ -56,6 +56,17 @@ def special_docs(dirs: Sequence[Path], name: str, validate: Any, *, cache: bool 
     ]
 
 
+def unique_dirs(dirs: Sequence[Path]) -> list[Path]:
+    """The directories, each once (a directory named twice, or through a link, is one pack)."""
+    seen: set[Path] = set()
+    out = []
+    for d in dirs:
+        if (real := d.resolve()) not in seen:
+            seen.add(real)
+            out.append(d)
+    return out
+
+
 def pack_dirs(plugins: Plugins, own: Sequence[Path]) -> tuple[list[Path], list[Document]]:
     """The rule directories a pack is made of, and its ``pack.yaml`` files: ``own``, after the built-in
     and plugin packs when a ``pack.yaml`` there says ``extends: [builtin]``."""
@@ -99,7 +110,7 @@ class Session:
         self.extra_plugins = tuple(plugins)
         self.plugins = Plugins(get_plugin_manager(autoload=config.autoload, plugins=plugins))
         #: The directories named (else the built-in and plugin packs): their tests are the pack's tests.
-        self.own_dirs = [Path(d) for d in config.rule_dirs] or self.plugins.rule_dirs()
+        self.own_dirs = unique_dirs([Path(d) for d in config.rule_dirs] or self.plugins.rule_dirs())
         dirs, pack_docs = pack_dirs(self.plugins, self.own_dirs)
         self.pack: RulePack = apply_overrides(load_pack(dirs, self.plugins.operators()), pack_docs)
         self.dirs = dirs
@@ -109,6 +120,8 @@ class Session:
         # personal identifier in one is an error (exit 2) instead of text in every product's report.
         central_docs = special_docs(dirs, "waivers.yaml", validate_waivers, cache=False)
         central = load_central(central_docs)
+        # A waiver of a rule the pack switched off (pack.yaml) waives nothing and is no error.
+        central = [w for w in central if w.rule not in self.pack.disabled]
         self.central_errors = disclosure.identifier_errors(central_docs) + check_waivers(central, self.rules)
         # A central waiver in error (unknown or non-waivable rule) is reported and never applied.
         bad = {(e.path, e.line) for e in self.central_errors}
@@ -165,7 +178,7 @@ class Session:
         if errors:
             return errors
         product = doc.data["product"]["id"]
-        own = read_waivers(doc, central=False)
+        own = [w for w in read_waivers(doc, central=False) if w.rule not in self.pack.disabled]
         errors = check_waivers(own, self.rules)
         if errors:
             return errors

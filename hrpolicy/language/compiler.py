@@ -110,7 +110,8 @@ class Scope:
         value = name.value
         if not isinstance(value, str) or not _NAME.fullmatch(value):
             raise self.error(
-                name.ptr, f"a let or as name must be a lower-case name (letters, digits, _), not {value!r}"
+                name.ptr,
+                f"a let, as or country_as name must be a lower-case name (letters, digits, _), not {value!r}",
             )
         if value in RESERVED or value in self.names or value in self.lets:
             raise self.error(name.ptr, f"the name {value!r} is already taken (built-in, let or outer as)")

@@ -190,3 +190,40 @@ def test_without_extends_a_rules_directory_replaces_the_built_in_pack(tmp_path: 
     proc = run_cli("rules", "test", str(pack), cwd=tmp_path)
     assert proc.returncode == 2  # the built-in definitions are not there
     assert "unknown list '$lists.live_statuses'" in proc.stderr
+
+
+def test_a_waiver_of_a_switched_off_rule_waives_nothing_and_is_no_error(tmp_path: Path) -> None:
+    pack = acme(tmp_path, pack=PACK.replace("HRDD-TRN-002", "HRDD-TRN-001"))
+    (pack / "waivers.yaml").write_text(
+        "waivers:\n"
+        "  - {rule: HRDD-TRN-001, reason: central, approver: {role: bhr_lead}, expires: 2027-06-30}\n",
+        "utf-8",
+    )
+    example = REPO / "examples" / "acme-chat" / "hrpolicy.yaml"  # waives HRDD-TRN-001 for Brazil
+    proc = run_cli(
+        "check", "--rules", str(pack), "--today", "2026-11-28", "--format", "json", str(example), cwd=tmp_path
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["errors"] == []
+    assert not [f for r in report["results"] for f in r["findings"] if f["rule"] == "HRDD-TRN-001"]
+
+
+def test_lint_reports_an_invalid_pack_file_and_still_lints_the_rules(tmp_path: Path) -> None:
+    pack = acme(
+        tmp_path, pack="extends: [core]\n", rules=RULES.replace("status: {in:", "status: {equals: ga, in:")
+    )
+    proc = run_cli("rules", "lint", str(pack), cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "pack.yaml:1" in proc.stdout
+    assert "'core' is not one of ['builtin']" in proc.stdout
+    assert "`status` can never be 'ga'" in proc.stdout
+    assert "Traceback" not in proc.stderr
+
+
+def test_a_directory_named_twice_is_one_pack(tmp_path: Path) -> None:
+    pack = acme(tmp_path)
+    proc = run_cli("rules", "test", str(pack), str(pack), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    linted = run_cli("rules", "lint", str(pack), str(pack), cwd=tmp_path)
+    assert linted.returncode == 0, linted.stdout

@@ -309,4 +309,40 @@ def test_lint_checks_paths_into_the_effective_waivers(tmp_path: Path) -> None:
     )
     pack = write(tmp_path, rule_file(rule("HRDD-TST-001", body)))
     (problem,) = lint_dir(pack)
-    assert "path `expirs` does not exist in an entry of `waivers` of the manifest" in problem.message
+    assert (
+        "path `expirs` does not exist in an entry of `$waivers`; an entry of `$waivers` has approver, expires"
+        in problem.message
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("for_each: markets\nwhen: {status: {in: [1, true]}}\nmessage: m", "`status` can never be 1"),
+        (
+            "for_each: markets\nwhen: {$country.tier: {equals: 3}}\nmessage: m",
+            "`$country.tier` can never be 3",
+        ),
+    ],
+)
+def test_lint_reports_a_number_compared_with_text_values(tmp_path: Path, body: str, message: str) -> None:
+    pack = write(tmp_path, rule_file(rule("HRDD-TST-001", body)))
+    assert any(message in p.message for p in lint_dir(pack))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "for_each: markets\nwhen: {status: {equals: {literal: [launched]}}}\nmessage: m",
+        "for_each: markets\nwhen: {status: {in: $lists.nested}}\nmessage: m",
+        "for_each: markets\nwhen: {languages: {subset_of: [de, en, xx-not-a-language]}}\nmessage: m",
+        "when: {any: {in: data_stores, country_as: dc, where: {$dc.risk: {not_equals: $country.risk}}}}\n"
+        "message: m",
+        "for_each: $waivers\nwhen: {products: {contains: p}}\nmessage: m",
+    ],
+)
+def test_lint_never_crashes_or_flags_these(tmp_path: Path, body: str) -> None:
+    pack = write(
+        tmp_path, rule_file(rule("HRDD-TST-001", body), define="lists: {nested: [[launched], planned]}")
+    )
+    assert lint_dir(pack) == []

@@ -515,3 +515,10 @@ def test_quoted_keys_that_would_read_as_other_types_keep_their_quotes(tmp_path: 
     path.write_text('language_version: 1\nx: {"17": a, "true": b, plain: d}\n', encoding="utf-8")
     rules_fmt.run([str(path)], check=False, stdout=io.StringIO(), stderr=io.StringIO())
     assert '{"17": a, "true": b, plain: d}' in path.read_text(encoding="utf-8")
+
+
+def test_a_change_of_line_endings_alone_is_said_in_the_diff(tmp_path: Path) -> None:
+    crlf = tmp_path / "crlf.yaml"
+    crlf.write_bytes(b"a: 1\r\nb: 2\r\n")
+    code, out, _ = run(crlf, diff=True)
+    assert (code, out) == (1, f"{crlf}: only line endings or the final newline change\n")
