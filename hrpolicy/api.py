@@ -49,6 +49,7 @@ def check(
     plugins: Sequence[object] = (),
     session: Session | None = None,
     progress: Progress | None = None,
+    evidence: bool = False,
 ) -> RunResult:
     """Evaluate the manifests at ``paths`` (files, or directories searched for manifests; or what
     :func:`hrpolicy.load.discover.discover` found). Files that are refused (outside the directory checked,
@@ -57,6 +58,7 @@ def check(
     :param today: the evaluation date (default: the current date).
     :param base: a git ref; change-aware rules compare each manifest with its version there.
     :param session: an open session (else one is opened from ``rules``, ``autoload`` and ``plugins``).
+    :param evidence: record the evidence trail of each manifest (``ManifestResult.trail``).
     :raises UsageError: for paths that do not exist or bad options; invalid manifests are not raised but
         reported in ``RunResult.errors``.
     """
@@ -68,7 +70,7 @@ def check(
     session = session or open_session(rules, autoload=autoload, plugins=plugins)
     results: list[ManifestResult] = []
     errors: list[ErrorRecord] = [*session.central_errors, *found.refused]
-    for n, outcome in enumerate(_evaluate_all(session, files, jobs, day, base), 1):
+    for n, outcome in enumerate(_evaluate_all(session, files, jobs, day, base, evidence), 1):
         if isinstance(outcome, ManifestResult):
             results.append(outcome)
         else:
@@ -160,24 +162,29 @@ def _init_worker(config: SessionConfig) -> None:
 
 
 def _check_in_worker(
-    path: Path, *, today: datetime.date, base: str | None
+    path: Path, *, today: datetime.date, base: str | None, evidence: bool = False
 ) -> ManifestResult | list[ErrorRecord]:
     assert _worker is not None
-    return _worker.check(path, today=today, base_ref=base)
+    return _worker.check(path, today=today, base_ref=base, evidence=evidence)
 
 
 def _evaluate_all(
-    session: Session, paths: list[Path], jobs: int, today: datetime.date, base: str | None
+    session: Session,
+    paths: list[Path],
+    jobs: int,
+    today: datetime.date,
+    base: str | None,
+    evidence: bool = False,
 ) -> Iterator[ManifestResult | list[ErrorRecord]]:
     # Worker processes rebuild the session from its (picklable) config; plugin objects handed to this
     # process in memory would be missing there, so a session with such plugins evaluates here.
     if jobs <= 1 or len(paths) < 2 * jobs or session.extra_plugins:
         for p in paths:
-            yield session.check(p, today=today, base_ref=base)
+            yield session.check(p, today=today, base_ref=base, evidence=evidence)
         return
     from concurrent.futures import ProcessPoolExecutor  # only when asked: it costs ~10 ms of imports
 
-    task = functools.partial(_check_in_worker, today=today, base=base)
+    task = functools.partial(_check_in_worker, today=today, base=base, evidence=evidence)
     with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(session.config,)) as pool:
         yield from pool.map(task, paths, chunksize=max(1, min(256, len(paths) // (jobs * 8))))
 

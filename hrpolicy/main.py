@@ -128,6 +128,12 @@ def _add_check(check: argparse.ArgumentParser, *, formats: bool = True) -> None:
     _no_plugins(check)
     if formats:
         check.add_argument("--verbose", "-v", action="store_true", help="also print remediation text")
+        check.add_argument(
+            "--evidence",
+            action="store_true",
+            help="record the evidence trail (each rule's outcome on each item, and what cleared it) in the "
+            "JSON report (schema_version 2)",
+        )
 
 
 def _add_rules(rules_sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -210,6 +216,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             jobs=args.jobs,
             autoload=not args.no_plugins,
             verbose=args.verbose,
+            evidence=args.evidence,
         )
     if args.command == "rules":
         return _dispatch_rules(args)

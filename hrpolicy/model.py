@@ -136,6 +136,10 @@ class ManifestResult:
     manifest: str
     product: str | None
     findings: tuple[Finding, ...]
+    #: The evidence trail, when asked for (``check --evidence``): every rule's outcome on every item
+    #: (``not_applicable``, ``passed``, ``finding``, ``waived``) with what cleared it. Dicts: rule,
+    #: pointer, outcome, cleared_by.
+    trail: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)

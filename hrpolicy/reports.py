@@ -27,6 +27,8 @@ from hrpolicy.model import (
 )
 
 REPORT_VERSION = 1
+#: Version 2 is version 1 plus ``results[].evidence`` (``check --evidence``); readers accept both.
+EVIDENCE_VERSION = 2
 
 
 def finding_dict(f: Finding) -> dict[str, Any]:
@@ -56,8 +58,9 @@ def finding_dict(f: Finding) -> dict[str, Any]:
 
 def report(result: RunResult) -> dict[str, Any]:
     findings = result.findings()
-    return {
-        "schema_version": REPORT_VERSION,
+    evidence = any(r.trail for r in result.results)
+    out = {
+        "schema_version": EVIDENCE_VERSION if evidence else REPORT_VERSION,
         "tool": {
             "name": "hrpolicy",
             "version": result.version,
@@ -74,6 +77,7 @@ def report(result: RunResult) -> dict[str, Any]:
         "evaluated_on": result.evaluated_on.isoformat(),
         "results": [
             {"manifest": r.manifest, "product": r.product, "findings": [finding_dict(f) for f in r.findings]}
+            | ({"evidence": [dict(e) for e in r.trail]} if evidence else {})
             for r in result.results
         ],
         "errors": [{"path": e.path, "line": e.line, "message": e.message} for e in result.errors],
@@ -85,13 +89,14 @@ def report(result: RunResult) -> dict[str, Any]:
             "exit_code": result.exit_code,
         },
     }
+    return out
 
 
 def read_report(data: Any) -> RunResult:
     """A RunResult from a JSON report (as :func:`report` writes it). Rules carry only what the report
     keeps of them (id, title, severity). :raises ValueError: when ``data`` is not such a report."""
     try:
-        if data["schema_version"] != REPORT_VERSION:
+        if data["schema_version"] not in (REPORT_VERSION, EVIDENCE_VERSION):
             raise ValueError(f"schema_version {data['schema_version']!r} is not {REPORT_VERSION}")
         rules = tuple(
             RuleInfo(

@@ -28,6 +28,7 @@ def run(
     jobs: int = 1,
     autoload: bool = True,
     verbose: bool = False,
+    evidence: bool = False,
     stdout: IO[str] | None = None,
     stderr: IO[str] | None = None,
     plugins: Sequence[object] = (),
@@ -52,6 +53,7 @@ def run(
         jobs=jobs,
         session=session,
         progress=progress if show_progress else None,
+        evidence=evidence,
     )
     for e in result.errors:
         err.write(f"{e}\n")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from hrpolicy.evaluate.countries import CountryTable
@@ -33,6 +33,46 @@ SCOPE_KEYS = {
 }
 
 
+#: Fields of a matched element that say what it is, who approved it and where its evidence is kept (an
+#: opaque reference, never the evidence): what the evidence trail shows of it.
+EVIDENCE_FIELDS = ("id", "type", "kind", "status", "date", "approver", "evidence", "url", "decision",
+                   "customer_type", "country", "cadence_months")  # fmt: skip
+
+
+class TrailEntry(NamedTuple):
+    """One rule's outcome on one item: ``not_applicable``, ``passed`` (with what cleared it), ``finding``
+    (with its fingerprint; the waivers may turn it into ``waived``)."""
+
+    rule: str
+    pointer: str
+    outcome: str
+    fingerprint: str = ""
+    cleared_by: tuple[dict[str, Any], ...] = ()
+
+
+def evidence_of(elements: Iterable[Any]) -> tuple[dict[str, Any], ...]:
+    """What the evidence trail shows of the elements that cleared a rule: each once, in the order they
+    matched, with the fields that identify and attest it."""
+    seen: set[int] = set()
+    out = []
+    for el in elements:
+        # Evidence is a record of a review: an assessment (type), a report (kind), a sales review
+        # (decision). A feature or market matched on the way is what was reviewed, not evidence.
+        if (
+            not isinstance(el, dict)
+            or id(el) in seen
+            or not any(k in el for k in ("type", "kind", "decision"))
+        ):
+            continue
+        seen.add(id(el))
+        shown = {k: el[k] for k in EVIDENCE_FIELDS if el.get(k) is not None}
+        if isinstance(shown.get("approver"), dict):
+            shown["approver"] = {"role": shown["approver"].get("role")}
+        if shown:
+            out.append(shown)
+    return tuple(out)
+
+
 class RawFinding(NamedTuple):
     rule: str
     severity: str
@@ -53,9 +93,11 @@ def evaluate(
     today: datetime.date,
     countries: CountryTable,
     waivers: Sequence[Mapping[str, Any]] = (),
+    trail: list[TrailEntry] | None = None,
 ) -> list[RawFinding]:
     """All findings (and notices) of every rule for one validated manifest. ``waivers``: those in effect
-    for it (its own and the central ones for its product), as rules see them in ``$waivers``."""
+    for it (its own and the central ones for its product), as rules see them in ``$waivers``. With
+    ``trail``, every rule's outcome on every item is appended to it, with what cleared it."""
     ctx = Ctx(
         manifest=manifest,
         base=base,
@@ -74,7 +116,7 @@ def evaluate(
     out: list[RawFinding] = []
     for rule in pack.rules:
         for case, body in enumerate(rule.bodies):
-            out.extend(_run_body(rule, case, body, ctx, manifest, owner, countries))
+            out.extend(_run_body(rule, case, body, ctx, manifest, owner, countries, trail))
     return out
 
 
@@ -126,6 +168,7 @@ def _run_body(
     manifest: Any,
     path: str,
     countries: CountryTable,
+    trail: list[TrailEntry] | None = None,
 ) -> Iterator[RawFinding]:
     info = rule.info
     lets = tuple(body.lets)
@@ -143,8 +186,21 @@ def _run_body(
         facts = countries.facts(code) if code else countries.unknown()
         ctx.vars["country"] = facts
         if body.when is not None and not body.when(ctx):
+            if trail is not None:
+                trail.append(
+                    TrailEntry(info.id, pointer if pointer is not None else own or "", "not_applicable")
+                )
             continue
-        if body.require is not None and body.require(ctx):
+        if trail is not None:
+            ctx.trail = []
+        try:
+            passed = body.require is not None and body.require(ctx)
+        finally:
+            cleared, ctx.trail = ctx.trail, None
+        if passed:
+            if trail is not None:
+                where = pointer if pointer is not None else own or _at(body, manifest)
+                trail.append(TrailEntry(info.id, where, "passed", "", evidence_of(cleared or ())))
             if body.notice is not None and body.notice[0](ctx):
                 where = pointer if pointer is not None else _at(body, manifest)
                 message = body.notice[1](ctx)
@@ -158,6 +214,8 @@ def _run_body(
                 severity = raised
         where = pointer if pointer is not None else _at(body, manifest)
         raw = _raw(info.id, severity, body.message(ctx), where, path, manifest, case, facts, False, own)
+        if trail is not None:
+            trail.append(TrailEntry(info.id, where, "finding", raw.fingerprint))
         yield raw
     ctx.cur = manifest
     ctx.vars["item"] = manifest

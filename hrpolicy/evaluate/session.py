@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 from hrpolicy.errors import HrpolicyError, ManifestError, UsageError
 from hrpolicy.evaluate import disclosure
 from hrpolicy.evaluate.countries import REACHED_BY, CountryTable, merge_data, scope_problems
-from hrpolicy.evaluate.engine import evaluate
+from hrpolicy.evaluate.engine import TrailEntry, evaluate
 from hrpolicy.evaluate.waivers import (
     Waiver,
     apply_waivers,
@@ -54,6 +54,20 @@ def special_docs(dirs: Sequence[Path], name: str, validate: Any, *, cache: bool 
     return [
         load_checked(d / name, validate, ManifestError, cache=cache) for d in dirs if (d / name).is_file()
     ]
+
+
+def _trail(entries: Sequence[TrailEntry], findings: Sequence[Finding]) -> tuple[dict[str, Any], ...]:
+    """The evidence trail as reports show it: a finding that a waiver covers is ``waived``."""
+    waived = {f.fingerprint for f in findings if f.waived}
+    return tuple(
+        {
+            "rule": e.rule,
+            "pointer": e.pointer,
+            "outcome": "waived" if e.outcome == "finding" and e.fingerprint in waived else e.outcome,
+            "cleared_by": [dict(c) for c in e.cleared_by],
+        }
+        for e in entries
+    )
 
 
 def unique_dirs(dirs: Sequence[Path]) -> list[Path]:
@@ -143,7 +157,7 @@ class Session:
         return loader.load(data, display_path(path))
 
     def check(
-        self, path: Path, *, today: datetime.date, base_ref: str | None = None
+        self, path: Path, *, today: datetime.date, base_ref: str | None = None, evidence: bool = False
     ) -> ManifestResult | list[ErrorRecord]:
         """Findings for one manifest file, or the errors that stop it from being evaluated. With
         ``base_ref``, change-aware rules compare with the manifest as committed at that git ref."""
@@ -151,7 +165,7 @@ class Session:
             doc = self.load(path)
         except HrpolicyError as exc:
             return disclosure.errors([ErrorRecord(exc.path or str(path), exc.message, exc.line, exc.column)])
-        return self.check_document(doc, today=today, path=path, base_ref=base_ref)
+        return self.check_document(doc, today=today, path=path, base_ref=base_ref, evidence=evidence)
 
     def check_document(
         self,
@@ -161,18 +175,26 @@ class Session:
         base: Any = None,
         path: Path | None = None,
         base_ref: str | None = None,
+        evidence: bool = False,
     ) -> ManifestResult | list[ErrorRecord]:
-        """Findings for an already parsed manifest. The base of change-aware rules is ``base`` (data, as
-        rule tests give it), else the manifest at ``path`` as of git ``base_ref``, else the manifest.
-        Whatever it returns has been through :mod:`hrpolicy.evaluate.disclosure`."""
+        """Findings for an already parsed manifest (with ``evidence``, and its evidence trail). The base of
+        change-aware rules is ``base`` (data, as rule tests give it), else the manifest at ``path`` as of
+        git ``base_ref``, else the manifest. Whatever it returns has been through
+        :mod:`hrpolicy.evaluate.disclosure`."""
         with regions(disclosure.countries_of(doc.data)):
-            outcome = self._check(doc, today, base, path, base_ref)
+            outcome = self._check(doc, today, base, path, base_ref, evidence)
             if isinstance(outcome, ManifestResult):
                 return disclosure.result(outcome)
             return disclosure.errors(outcome)
 
     def _check(
-        self, doc: Document, today: datetime.date, base: Any, path: Path | None, base_ref: str | None
+        self,
+        doc: Document,
+        today: datetime.date,
+        base: Any,
+        path: Path | None,
+        base_ref: str | None,
+        evidence: bool = False,
     ) -> ManifestResult | list[ErrorRecord]:
         errors = validate_manifest(doc)
         if errors:
@@ -193,6 +215,7 @@ class Session:
                     base, set_aside = base_data(path, base_ref, self.loader(path), validate_manifest)
                 except HrpolicyError as exc:
                     return [ErrorRecord(exc.path or doc.path, exc.message, exc.line, exc.column)]
+        trail: list[TrailEntry] | None = [] if evidence else None
         raw = evaluate(
             self.pack,
             doc.data,
@@ -201,11 +224,12 @@ class Session:
             today=today,
             countries=self.countries,
             waivers=[as_facts(w) for w in waivers],
+            trail=trail,
         )
         findings = apply_waivers(raw, waivers, rules=self.rules, today=today, path=doc.path, doc=doc)
         if set_aside is not None:
             findings.extend(self._base_notices(doc.path, product, base_ref or "", set_aside))
-        return ManifestResult(doc.path, product, tuple(findings))
+        return ManifestResult(doc.path, product, tuple(findings), _trail(trail or (), findings))
 
     def own_rule_ids(self) -> list[str]:
         """Ids of the rules defined in the directories named (not in the packs they extend)."""

@@ -295,17 +295,47 @@ def compile_condition(node: t.Condition, sc: Scope) -> Test:
     if isinstance(node, (t.All, t.AllOf)):
         return _and([compile_condition(c, sc) for c in node.items])
     if isinstance(node, t.AnyOf):
-        tests = [compile_condition(c, sc) for c in node.items]
-        return lambda ctx: any(test(ctx) for test in tests)
+        return _any_of([compile_condition(c, sc) for c in node.items])
     if isinstance(node, t.Not):
-        inner = compile_condition(node.item, sc)
-        return lambda ctx: not inner(ctx)
+        return _not(compile_condition(node.item, sc))
     if isinstance(node, t.Quantifier):
         return _compile_quantifier(node, sc)
     if isinstance(node, t.Use):
         return _and([_predicate(name, sc) for name in node.names])
     get = compile_subject(node.subject, sc)
     return _and([_compile_operator(get, op, sc) for op in node.ops])
+
+
+# With an evidence trail (ctx.trail), what a failed branch, a negated condition or a non-matching element
+# recorded is taken back: only matches on the path to the condition's truth stay.
+
+
+def _any_of(tests: list[Test]) -> Test:
+    def any_true(ctx: Ctx) -> bool:
+        trail = ctx.trail
+        if trail is None:
+            return any(test(ctx) for test in tests)
+        for test in tests:
+            mark = len(trail)
+            if test(ctx):
+                return True
+            del trail[mark:]
+        return False
+
+    return any_true
+
+
+def _not(inner: Test) -> Test:
+    def negated(ctx: Ctx) -> bool:
+        trail = ctx.trail
+        if trail is None:
+            return not inner(ctx)
+        mark = len(trail)
+        result = inner(ctx)
+        del trail[mark:]  # what a negated condition matched clears nothing
+        return not result
+
+    return negated
 
 
 def _and(tests: list[Test]) -> Test:
@@ -376,10 +406,30 @@ def _compile_quantifier(node: t.Quantifier, sc: Scope) -> Test:
         return _quantify_with_country(src, as_name, country_name, test, stop_on, found)
 
     def quantify(ctx: Ctx) -> bool:
-        stopped = scan(ctx, as_list(src(ctx)), as_name, lambda el: bool(test(ctx)) is stop_on)
+        visit = _recording(ctx, test, stop_on, record=kind == "any")
+        stopped = scan(ctx, as_list(src(ctx)), as_name, visit)
         return found if stopped else not found
 
     return quantify
+
+
+def _recording(ctx: Ctx, test: Test, stop_on: bool, *, record: bool) -> Callable[[Any], bool]:
+    """The per-element check of a quantifier; with an evidence trail, an element that does not match
+    takes back what its condition recorded, and a match of ``any`` records the element itself."""
+    trail = ctx.trail
+    if trail is None:
+        return lambda el: bool(test(ctx)) is stop_on
+
+    def visit(el: Any) -> bool:
+        mark = len(trail)
+        matched = bool(test(ctx))
+        if not matched:
+            del trail[mark:]
+        elif record:
+            trail.append(el)
+        return matched is stop_on
+
+    return visit
 
 
 def _quantify_with_country(
@@ -388,15 +438,17 @@ def _quantify_with_country(
     """A quantifier whose ``country_as`` name holds each element's country facts (of its ``country``
     field; an element without one concerns no country)."""
 
-    def visit(ctx: Ctx, el: Any) -> bool:
+    def with_country(ctx: Ctx) -> bool:
+        el = ctx.cur
         code = el.get("country") if isinstance(el, dict) else None
         ctx.vars[country_name] = ctx.facts_of(code if isinstance(code, str) else "")
-        return bool(test(ctx)) is stop_on
+        return test(ctx)
 
     def quantify(ctx: Ctx) -> bool:
         saved = ctx.vars.get(country_name, UNSET)
         try:
-            stopped = scan(ctx, as_list(src(ctx)), as_name, lambda el: visit(ctx, el))
+            visit = _recording(ctx, with_country, stop_on, record=found)
+            stopped = scan(ctx, as_list(src(ctx)), as_name, visit)
         finally:
             if saved is UNSET:
                 ctx.vars.pop(country_name, None)

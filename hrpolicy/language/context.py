@@ -18,7 +18,7 @@ UNSET: Any = object()
 class Ctx:
     """Evaluation state for one manifest; quantifiers and items rebind ``cur`` and ``vars``."""
 
-    __slots__ = ("cur", "facts_of", "today", "value_defs", "values", "vars", "worst_of")
+    __slots__ = ("cur", "facts_of", "today", "trail", "value_defs", "values", "vars", "worst_of")
 
     def __init__(
         self,
@@ -49,6 +49,9 @@ class Ctx:
         self.value_defs = value_defs
         self.facts_of = facts_of
         self.worst_of = worst_of
+        #: While an evidence trail is recorded (``check --evidence``), the elements ``any`` quantifiers
+        #: matched on the way to a condition's truth; None otherwise (the fast path).
+        self.trail: list[Any] | None = None
 
 
 def scan(ctx: Ctx, items: list[Any], as_name: str | None, visit: Callable[[Any], bool]) -> bool:
