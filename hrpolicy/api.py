@@ -89,6 +89,7 @@ def check(
         checked,
         countries.rating_sources(),
         countries.combine,
+        evidence,
     )
 
 

@@ -167,6 +167,8 @@ class RunResult:
     #: The rating sources that set country tiers, in order of preference, and how they combine.
     rating_sources: tuple[RatingSource, ...] = ()
     combine: str = "first"
+    #: Whether the run recorded the evidence trail (``check --evidence``): its JSON report is version 2.
+    evidence: bool = False
 
     def findings(self) -> list[Finding]:
         return [f for r in self.results for f in r.findings]

@@ -1,6 +1,7 @@
-"""The JSON report of ``check`` (``schema_version`` 1): a :class:`~hrpolicy.model.RunResult` to the report's
-dictionary and back. The ``json`` output format writes it; ``publish github --results FILE`` reads it, so
-a report made by one CI job can be published by another.
+"""The JSON report of ``check`` (``schema_version`` 1; 2 with the evidence trail of ``--evidence``): a
+:class:`~hrpolicy.model.RunResult` to the report's dictionary and back (the evidence trail is written,
+not read back: publishing needs the findings). The ``json`` output format writes it; ``publish github
+--results FILE`` reads it, so a report made by one CI job can be published by another.
 
 A report may come from a job that ran untrusted code (a fork's pull request), so reading one checks every
 field's type: a line is a number, a date is an ISO date, a severity is a severity, text is a string that
@@ -58,7 +59,7 @@ def finding_dict(f: Finding) -> dict[str, Any]:
 
 def report(result: RunResult) -> dict[str, Any]:
     findings = result.findings()
-    evidence = any(r.trail for r in result.results)
+    evidence = result.evidence
     out = {
         "schema_version": EVIDENCE_VERSION if evidence else REPORT_VERSION,
         "tool": {
@@ -97,7 +98,9 @@ def read_report(data: Any) -> RunResult:
     keeps of them (id, title, severity). :raises ValueError: when ``data`` is not such a report."""
     try:
         if data["schema_version"] not in (REPORT_VERSION, EVIDENCE_VERSION):
-            raise ValueError(f"schema_version {data['schema_version']!r} is not {REPORT_VERSION}")
+            raise ValueError(
+                f"schema_version {data['schema_version']!r} is not {REPORT_VERSION} or {EVIDENCE_VERSION}"
+            )
         rules = tuple(
             RuleInfo(
                 _text(r["id"]),

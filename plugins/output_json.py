@@ -53,4 +53,8 @@ def hrpolicy_output_formats() -> tuple[OutputFormat, ...]:
         "rules-test": lambda result, stream, options: _dump(test_report(result), stream),
         "rules-lint": lambda result, stream, options: _dump(lint_report(result), stream),
     }
-    return (OutputFormat("json", "the stable JSON report (schema_version 1)", writers, ".json"),)
+    return (
+        OutputFormat(
+            "json", "the stable JSON report (schema_version 1; 2 with --evidence)", writers, ".json"
+        ),
+    )

@@ -66,7 +66,7 @@ def finding(f: Finding) -> Finding:
 def result(r: ManifestResult) -> ManifestResult:
     findings = tuple(finding(f) for f in r.findings)
     product = shown(r.product) if r.product is not None else None
-    trail = tuple(_shown_deep(entry) for entry in r.trail)
+    trail = tuple({**_shown_deep(entry), "pointer": pointer(entry["pointer"])} for entry in r.trail)
     return dataclasses.replace(r, findings=findings, product=product, trail=trail)
 
 

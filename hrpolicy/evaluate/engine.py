@@ -48,21 +48,32 @@ class TrailEntry(NamedTuple):
     outcome: str
     fingerprint: str = ""
     cleared_by: tuple[dict[str, Any], ...] = ()
+    #: Which of a rule's ``cases`` (0 for a rule with one body).
+    case: int = 0
 
 
-def evidence_of(elements: Iterable[Any]) -> tuple[dict[str, Any], ...]:
-    """What the evidence trail shows of the elements that cleared a rule: each once, in the order they
-    matched, with the fields that identify and attest it."""
+def review_records(manifest: Any) -> frozenset[int]:
+    """Identities of the manifest's records of reviews: its assessments, transparency reports and sales
+    reviews. Only these can clear a requirement in the evidence trail (a feature or market matched on the
+    way is what was reviewed; an entry of the base manifest is not this manifest's evidence)."""
+    if not isinstance(manifest, dict):
+        return frozenset()
+    transparency = manifest.get("transparency")
+    lists = [
+        manifest.get("assessments"),
+        manifest.get("sales_reviews"),
+        transparency.get("reports") if isinstance(transparency, dict) else None,
+    ]
+    return frozenset(id(el) for lst in lists if isinstance(lst, list) for el in lst if isinstance(el, dict))
+
+
+def evidence_of(elements: Iterable[Any], records: frozenset[int]) -> tuple[dict[str, Any], ...]:
+    """What the evidence trail shows of the elements that cleared a rule: each review record once, in
+    the order they matched, with the fields that identify and attest it."""
     seen: set[int] = set()
     out = []
     for el in elements:
-        # Evidence is a record of a review: an assessment (type), a report (kind), a sales review
-        # (decision). A feature or market matched on the way is what was reviewed, not evidence.
-        if (
-            not isinstance(el, dict)
-            or id(el) in seen
-            or not any(k in el for k in ("type", "kind", "decision"))
-        ):
+        if id(el) not in records or id(el) in seen:
             continue
         seen.add(id(el))
         shown = {k: el[k] for k in EVIDENCE_FIELDS if el.get(k) is not None}
@@ -114,9 +125,10 @@ def evaluate(
     product = manifest.get("product") if isinstance(manifest, dict) else None
     owner = str(product.get("id")) if isinstance(product, dict) else manifest_path
     out: list[RawFinding] = []
+    records = review_records(manifest) if trail is not None else frozenset()
     for rule in pack.rules:
         for case, body in enumerate(rule.bodies):
-            out.extend(_run_body(rule, case, body, ctx, manifest, owner, countries, trail))
+            out.extend(_run_body(rule, case, body, ctx, manifest, owner, countries, trail, records))
     return out
 
 
@@ -169,10 +181,15 @@ def _run_body(
     path: str,
     countries: CountryTable,
     trail: list[TrailEntry] | None = None,
+    records: frozenset[int] = frozenset(),
 ) -> Iterator[RawFinding]:
     info = rule.info
     lets = tuple(body.lets)
     label = body.label
+    # A rule scanning every text (strings_under) has one entry per manifest in the trail, not one per
+    # text: a text's place would show the mapping keys on its way.
+    per_text = body.strings_under is not None
+    found_any = False
     for index, (item, pointer, tag) in enumerate(_items(body, ctx, manifest)):
         ctx.cur = item
         ctx.vars["item"] = item
@@ -185,11 +202,11 @@ def _run_body(
         code = _item_country(body, ctx, item)
         facts = countries.facts(code) if code else countries.unknown()
         ctx.vars["country"] = facts
+        # The item's place in the trail: its pointer, else where a finding about it would point.
+        place = pointer if pointer is not None else _at(body, manifest)
         if body.when is not None and not body.when(ctx):
-            if trail is not None:
-                trail.append(
-                    TrailEntry(info.id, pointer if pointer is not None else own or "", "not_applicable")
-                )
+            if trail is not None and not per_text:
+                trail.append(TrailEntry(info.id, place, "not_applicable", case=case))
             continue
         if trail is not None:
             ctx.trail = []
@@ -198,9 +215,9 @@ def _run_body(
         finally:
             cleared, ctx.trail = ctx.trail, None
         if passed:
-            if trail is not None:
-                where = pointer if pointer is not None else own or _at(body, manifest)
-                trail.append(TrailEntry(info.id, where, "passed", "", evidence_of(cleared or ())))
+            if trail is not None and not per_text:
+                cleared_by = evidence_of(cleared or (), records)
+                trail.append(TrailEntry(info.id, place, "passed", "", cleared_by, case))
             if body.notice is not None and body.notice[0](ctx):
                 where = pointer if pointer is not None else _at(body, manifest)
                 message = body.notice[1](ctx)
@@ -214,9 +231,12 @@ def _run_body(
                 severity = raised
         where = pointer if pointer is not None else _at(body, manifest)
         raw = _raw(info.id, severity, body.message(ctx), where, path, manifest, case, facts, False, own)
+        found_any = True
         if trail is not None:
-            trail.append(TrailEntry(info.id, where, "finding", raw.fingerprint))
+            trail.append(TrailEntry(info.id, "" if per_text else where, "finding", raw.fingerprint, (), case))
         yield raw
+    if trail is not None and per_text and not found_any:
+        trail.append(TrailEntry(info.id, "", "passed", case=case))
     ctx.cur = manifest
     ctx.vars["item"] = manifest
     ctx.vars["country"] = None

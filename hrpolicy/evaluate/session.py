@@ -66,6 +66,7 @@ def _trail(entries: Sequence[TrailEntry], findings: Sequence[Finding]) -> tuple[
             "outcome": "waived" if e.outcome == "finding" and e.fingerprint in waived else e.outcome,
             "cleared_by": [dict(c) for c in e.cleared_by],
         }
+        | ({"case": e.case} if e.case else {})
         for e in entries
     )
 

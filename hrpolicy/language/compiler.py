@@ -242,7 +242,24 @@ def compile_value(node: t.Value, sc: Scope) -> tuple[Getter, Any]:
             return (lambda ctx: const), const
         getters = [g for g, _ in items]
         return (lambda ctx: [g(ctx) for g in getters]), UNSET
-    return compile_call(node, sc), UNSET
+    return _untraced(compile_call(node, sc)), UNSET
+
+
+def _untraced(getter: Getter) -> Getter:
+    """A value function (find, collect, if, ...) computes a value: what its conditions match is not what
+    clears a requirement, so nothing it matches enters the evidence trail."""
+
+    def value(ctx: Ctx) -> Any:
+        trail = ctx.trail
+        if trail is None:
+            return getter(ctx)
+        ctx.trail = None
+        try:
+            return getter(ctx)
+        finally:
+            ctx.trail = trail
+
+    return value
 
 
 def compile_source(node: t.Source, sc: Scope) -> Getter:

@@ -153,3 +153,69 @@ def test_what_a_negated_condition_matched_clears_nothing(tmp_path: Path) -> None
     result = h.session.check(h.write(manifest(ASSESSMENTS)), today=h.today, evidence=True)
     (entry,) = result.trail  # type: ignore[union-attr]
     assert [c["id"] for c in entry["cleared_by"]] == ["d1"]
+
+
+def test_what_a_value_function_matched_clears_nothing(tmp_path: Path) -> None:
+    pack = rule_file(
+        rule(
+            "HRDD-TST-001",
+            "for_each: markets\n"
+            "let:\n"
+            "  picked: {find: assessments, where: {any: {in: $manifest.assessments}, id: {equals: zzz}}}\n"
+            "  label: {if: {any: {in: assessments, where: {type: {equals: hria}}}}, then: a, else: b}\n"
+            "require: {$label: {present: true}, any: {in: assessments, where: {type: {equals: dpia}}}}\n"
+            "message: '{picked}'",
+        )
+    )
+    h = Harness(tmp_path, {"t.yaml": pack})
+    result = h.session.check(h.write(manifest(ASSESSMENTS)), today=h.today, evidence=True)
+    (entry,) = result.trail  # type: ignore[union-attr]
+    assert [c["id"] for c in entry["cleared_by"]] == ["d1"]
+
+
+def test_only_review_records_of_this_manifest_clear_a_rule(tmp_path: Path) -> None:
+    pack = rule_file(
+        rule(
+            "HRDD-TST-001",
+            "for_each: markets\n"
+            "require: {any: {in: entities, where: {type: {equals: local_representative}}},"
+            " all: {in: $base.assessments}}\n"
+            "message: m",
+        ),
+        rule(
+            "HRDD-TST-002", "when: {any: {in: markets}}\nrequire: {any: {in: $base.assessments}}\nmessage: m"
+        ),
+    )
+    h = Harness(tmp_path, {"t.yaml": pack})
+    text = manifest(ASSESSMENTS + "entities: [{country: DE, type: local_representative}]\n")
+    from hrpolicy.load.yaml import load_file
+
+    doc = load_file(h.write(text))
+    base = {"assessments": [{"id": "b", "type": "hria"}]}
+    result = h.session.check_document(doc, today=h.today, base=base, evidence=True)
+    assert all(e["cleared_by"] == [] for e in result.trail)  # type: ignore[union-attr]
+
+
+def test_a_rule_scanning_every_text_has_one_entry_and_no_keys_show(tmp_path: Path) -> None:
+    notes = "  - {id: x1, type: hria, date: 2026-01-03, status: approved, x-interviewees: {Jane Doe: yes}}\n"
+    text = ASSESSMENTS + notes
+    path = tmp_path / "p" / "hrpolicy.yaml"
+    path.parent.mkdir()
+    path.write_text(manifest(text), "utf-8")
+    report = evidence_report(tmp_path, path)
+    trail = report["results"][0]["evidence"]
+    assert [e["outcome"] for e in trail if e["rule"] == "HRDD-STK-002"] == ["passed"]
+    assert "Jane" not in json.dumps(report)
+    assert all(not e["pointer"].startswith("$") for e in trail)  # no internal labels
+
+
+def test_the_option_sets_the_version_even_without_entries(tmp_path: Path) -> None:
+    empty = tmp_path / "rules"
+    empty.mkdir()
+    (empty / "t.yaml").write_text("language_version: 1\n", "utf-8")
+    product = tmp_path / "p" / "hrpolicy.yaml"
+    product.parent.mkdir()
+    product.write_text(manifest(ASSESSMENTS), "utf-8")
+    report = evidence_report(tmp_path, product, extra=("--rules", str(empty)))
+    assert report["schema_version"] == 2
+    assert report["results"][0]["evidence"] == []
