@@ -18,7 +18,8 @@ from typing import Any
 
 from hrpolicy import __version__
 from hrpolicy.errors import HrpolicyError, UsageError
-from hrpolicy.evaluate.session import Session, SessionConfig, country_table, pack_dirs, unique_dirs
+from hrpolicy.evaluate.session import Session, SessionConfig, country_table, pack_dirs
+from hrpolicy.files import unique_paths
 from hrpolicy.load.discover import Discovered, discover
 from hrpolicy.model import ErrorRecord, LintResult, ManifestResult, RunResult, TestRun
 from hrpolicy.pluginmanager import Plugins, get_plugin_manager
@@ -134,7 +135,7 @@ def lint_rules(
     from hrpolicy.authoring.lint import lint
 
     manager = manager or Plugins(get_plugin_manager(autoload=autoload, plugins=plugins))
-    paths = unique_dirs([Path(d) for d in dirs] or manager.rule_dirs())
+    paths = unique_paths([Path(d) for d in dirs] or manager.rule_dirs())
     # A pack that extends the built-in one is linted with it (its definitions, its rule ids). An invalid
     # pack.yaml is one of the problems lint reports.
     try:

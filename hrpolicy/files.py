@@ -83,6 +83,18 @@ def display_path(path: str | os.PathLike[str]) -> str:
     return "./" + shown if shown.startswith("::") else shown
 
 
+def unique_paths(paths: Iterable[Path]) -> list[Path]:
+    """The paths in order, each once: two names of one file or directory (a repeat, a link, ``./x`` and
+    ``x``) count as one."""
+    seen: set[Path] = set()
+    out = []
+    for path in paths:
+        if (real := path.resolve()) not in seen:
+            seen.add(real)
+            out.append(path)
+    return out
+
+
 def write_atomic(path: Path, data: bytes, *, private: bool = False, make_parents: bool = True) -> None:
     """Write ``data`` to a temporary file beside ``path`` and rename it over ``path``. Raises OSError.
 

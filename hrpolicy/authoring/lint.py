@@ -11,7 +11,7 @@ silently matching nothing.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -324,20 +324,27 @@ class PathLinter:
 def _pack_files(dirs: Sequence[Path], problems: list[RuleError]) -> list[Document]:
     """The valid ``pack.yaml`` files of ``dirs``; the problems of the others."""
     found = []
-    for d in dirs:
-        path = d / "pack.yaml"
-        if not path.is_file():
-            continue
-        try:
-            doc = load_file(path, display=display_path(path))
-        except HrpolicyError as exc:
-            problems.append(RuleError(exc.message, exc.path, exc.line, exc.column))
-            continue
-        errors = validate_pack(doc)
-        problems.extend(RuleError(e.message, e.path, e.line, e.column) for e in errors)
-        if not errors:
-            found.append(doc)
+    for path in (d / "pack.yaml" for d in dirs):
+        if path.is_file():
+            doc, errors = _load_validated(path, validate_pack, problems)
+            if doc is not None and not errors:
+                found.append(doc)
     return found
+
+
+def _load_validated(
+    path: Path, validate: Callable[[Document], list[ErrorRecord]], problems: list[RuleError]
+) -> tuple[Document | None, list[ErrorRecord]]:
+    """The file and its schema errors, each problem (unreadable, unparsable, invalid) added to
+    ``problems``; no document when it cannot be read or parsed."""
+    try:
+        doc = load_file(path, display=display_path(path))
+    except HrpolicyError as exc:
+        problems.append(RuleError(exc.message, exc.path, exc.line, exc.column))
+        return None, []
+    errors = validate(doc)
+    problems.extend(RuleError(e.message, e.path, e.line, e.column) for e in errors)
+    return doc, errors
 
 
 def _is_country(ref: t.Ref, env: Env) -> bool:
@@ -404,13 +411,9 @@ def lint(
     pack_files = _pack_files(dirs, problems)
     files = rule_files(dirs)
     for path in files:
-        try:
-            doc = load_file(path, display=display_path(path))
-        except HrpolicyError as exc:
-            problems.append(RuleError(exc.message, exc.path, exc.line, exc.column))
+        doc, errors = _load_validated(path, validate_rules, problems)
+        if doc is None:
             continue
-        errors = validate_rules(doc)
-        problems.extend(RuleError(e.message, e.path, e.line, e.column) for e in errors)
         if not errors:
             docs.append(doc)
             continue

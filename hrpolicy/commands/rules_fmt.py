@@ -36,7 +36,7 @@ from typing import IO
 from hrpolicy.authoring.yamlformat import Formatter
 from hrpolicy.authoring.yamllayout import WIDTH
 from hrpolicy.errors import HrpolicyError, RuleError, UsageError, one_line
-from hrpolicy.files import display_path, read_regular, reading_problem, write_atomic
+from hrpolicy.files import display_path, read_regular, reading_problem, unique_paths, write_atomic
 from hrpolicy.load.events import MAX_BYTES
 
 __all__ = ["WIDTH", "Formatter", "discover", "run"]
@@ -122,13 +122,7 @@ def discover(paths: Sequence[str]) -> list[Path]:
             found.append(path)
         else:
             raise UsageError(f"no such file or directory: {raw}")
-    seen: set[Path] = set()
-    unique = []
-    for path in found:
-        if (real := path.resolve()) not in seen:
-            seen.add(real)
-            unique.append(path)
-    return unique
+    return unique_paths(found)
 
 
 def _read(path: Path) -> bytes:

@@ -104,16 +104,15 @@ class CountryTable:
         self._order: tuple[str, ...] = tuple(tiers["sources"])
         #: How the sources combine: first (the first that rates a country) or worst (the riskiest tier).
         self.combine: str = tiers["combine"]
-        self._worst = self.combine == "worst"
         self._by_status: Mapping[str, str] = {**DEFAULT_TIERS["by_status"], **tiers["by_status"]}
         self._max_age: Mapping[str, int] = {**DEFAULT_TIERS["max_age_days"], **tiers["max_age_days"]}
         self._unassessed_risk: str = tiers["unassessed_risk"]
         sources = data.get("sources") or {}
-        #: The rating sources of tiers.sources, in order: id -> the data's description of the source.
-        self.sources: Mapping[str, Mapping[str, Any]] = {sid: sources.get(sid) or {} for sid in self._order}
-        #: ``$dataset``: the sources in tier order, each with its ``id``, under ``sources``; the first
-        #: source's own fields at the top (``$dataset.name``, ``$dataset.edition_date``).
         listed = [{"id": sid, **(sources.get(sid) or {})} for sid in self._order]
+        #: The rating sources of tiers.sources, in order: id -> the data's description of the source.
+        self.sources: Mapping[str, Mapping[str, Any]] = {s["id"]: s for s in listed}
+        #: ``$dataset``: the sources in tier order under ``sources``; the first source's own fields at
+        #: the top (``$dataset.name``, ``$dataset.edition_date``).
         self.dataset: Mapping[str, Any] = {**listed[0], "sources": listed}
         self._names = {s["id"]: str(s.get("name") or SOURCE_NAMES[s["id"]]) for s in listed}
         self._countries: Mapping[str, Any] = data.get("countries") or {}
@@ -199,7 +198,7 @@ class CountryTable:
         entry = self._countries.get(code) or {}
         ratings = self.ratings(code) if code else {}
         chosen: str | None = next(iter(ratings), None)
-        if self._worst and ratings:
+        if self.combine == "worst" and ratings:
             chosen = max(ratings, key=lambda sid: (TIER_ORDER[ratings[sid]["tier"]], -self._order.index(sid)))
         rated = ratings[chosen] if chosen else None
         tier = rated["tier"] if rated else "unassessed"

@@ -202,20 +202,24 @@ def _run_body(
         code = _item_country(body, ctx, item)
         facts = countries.facts(code) if code else countries.unknown()
         ctx.vars["country"] = facts
-        # The item's place in the trail: its pointer, else where a finding about it would point.
-        place = pointer if pointer is not None else _at(body, manifest)
         if body.when is not None and not body.when(ctx):
             if trail is not None and not per_text:
+                place = pointer if pointer is not None else _at(body, manifest)
                 trail.append(TrailEntry(info.id, place, "not_applicable", case=case))
             continue
-        if trail is not None:
-            ctx.trail = []
-        try:
+        cleared: list[Any] | None = None
+        if trail is None:
             passed = body.require is not None and body.require(ctx)
-        finally:
-            cleared, ctx.trail = ctx.trail, None
+        else:
+            ctx.trail = []
+            try:
+                passed = body.require is not None and body.require(ctx)
+            finally:
+                cleared, ctx.trail = ctx.trail, None
         if passed:
             if trail is not None and not per_text:
+                # The item's place: its pointer, else where a finding about it would point.
+                place = pointer if pointer is not None else _at(body, manifest)
                 cleared_by = evidence_of(cleared or (), records)
                 trail.append(TrailEntry(info.id, place, "passed", "", cleared_by, case))
             if body.notice is not None and body.notice[0](ctx):

@@ -25,7 +25,7 @@ from hrpolicy.evaluate.waivers import (
     product_waivers,
     read_waivers,
 )
-from hrpolicy.files import display_path, read_regular, reading_problem
+from hrpolicy.files import display_path, read_regular, reading_problem, unique_paths
 from hrpolicy.identifiers import regions
 from hrpolicy.language.pack import RulePack, apply_overrides, load_checked, load_pack
 from hrpolicy.language.tree import references
@@ -71,17 +71,6 @@ def _trail(entries: Sequence[TrailEntry], findings: Sequence[Finding]) -> tuple[
     )
 
 
-def unique_dirs(dirs: Sequence[Path]) -> list[Path]:
-    """The directories, each once (a directory named twice, or through a link, is one pack)."""
-    seen: set[Path] = set()
-    out = []
-    for d in dirs:
-        if (real := d.resolve()) not in seen:
-            seen.add(real)
-            out.append(d)
-    return out
-
-
 def pack_dirs(plugins: Plugins, own: Sequence[Path]) -> tuple[list[Path], list[Document]]:
     """The rule directories a pack is made of, and its ``pack.yaml`` files: ``own``, after the built-in
     and plugin packs when a ``pack.yaml`` there says ``extends: [builtin]``."""
@@ -125,7 +114,7 @@ class Session:
         self.extra_plugins = tuple(plugins)
         self.plugins = Plugins(get_plugin_manager(autoload=config.autoload, plugins=plugins))
         #: The directories named (else the built-in and plugin packs): their tests are the pack's tests.
-        self.own_dirs = unique_dirs([Path(d) for d in config.rule_dirs] or self.plugins.rule_dirs())
+        self.own_dirs = unique_paths([Path(d) for d in config.rule_dirs] or self.plugins.rule_dirs())
         dirs, pack_docs = pack_dirs(self.plugins, self.own_dirs)
         self.pack: RulePack = apply_overrides(load_pack(dirs, self.plugins.operators()), pack_docs)
         self.dirs = dirs

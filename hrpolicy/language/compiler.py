@@ -415,16 +415,24 @@ def _compile_quantifier(node: t.Quantifier, sc: Scope) -> Test:
             return lambda ctx: True
         empty = kind == "none"
         return lambda ctx: (not as_list(src(ctx))) is empty
-    test = where
+    test = where if country_name is None else _with_element_country(where, country_name)
     # any stops at the first match (True), none at the first match (False), all at the first miss (False).
     stop_on = kind != "all"
     found = kind == "any"
-    if country_name is not None:
-        return _quantify_with_country(src, as_name, country_name, test, stop_on, found)
 
     def quantify(ctx: Ctx) -> bool:
-        visit = _recording(ctx, test, stop_on, record=kind == "any")
-        stopped = scan(ctx, as_list(src(ctx)), as_name, visit)
+        visit = _recording(ctx, test, stop_on, record=found)
+        if country_name is None:
+            stopped = scan(ctx, as_list(src(ctx)), as_name, visit)
+            return found if stopped else not found
+        saved = ctx.vars.get(country_name, UNSET)
+        try:
+            stopped = scan(ctx, as_list(src(ctx)), as_name, visit)
+        finally:
+            if saved is UNSET:
+                ctx.vars.pop(country_name, None)
+            else:
+                ctx.vars[country_name] = saved
         return found if stopped else not found
 
     return quantify
@@ -449,11 +457,9 @@ def _recording(ctx: Ctx, test: Test, stop_on: bool, *, record: bool) -> Callable
     return visit
 
 
-def _quantify_with_country(
-    src: Getter, as_name: str | None, country_name: str, test: Test, stop_on: bool, found: bool
-) -> Test:
-    """A quantifier whose ``country_as`` name holds each element's country facts (of its ``country``
-    field; an element without one concerns no country)."""
+def _with_element_country(test: Test, country_name: str) -> Test:
+    """``test`` with the ``country_as`` name holding the current element's country facts (of its
+    ``country`` field; an element without one concerns no country)."""
 
     def with_country(ctx: Ctx) -> bool:
         el = ctx.cur
@@ -461,16 +467,4 @@ def _quantify_with_country(
         ctx.vars[country_name] = ctx.facts_of(code if isinstance(code, str) else "")
         return test(ctx)
 
-    def quantify(ctx: Ctx) -> bool:
-        saved = ctx.vars.get(country_name, UNSET)
-        try:
-            visit = _recording(ctx, with_country, stop_on, record=found)
-            stopped = scan(ctx, as_list(src(ctx)), as_name, visit)
-        finally:
-            if saved is UNSET:
-                ctx.vars.pop(country_name, None)
-            else:
-                ctx.vars[country_name] = saved
-        return found if stopped else not found
-
-    return quantify
+    return with_country
