@@ -30,7 +30,11 @@ SCOPE_KEYS = {
     "assessments": "id",
     "partners": "name",
     "entities": "type",
+    "enforcement_playbooks": "id",
 }
+#: Top-level lists whose elements are in a country of their own: a waiver's ``countries`` scope covers
+#: findings about them (not product-wide findings that only take their severity from a country).
+COUNTRY_BOUND = frozenset({"markets", "data_stores", "partners", "entities", "sales_reviews"})
 
 
 #: Fields of a matched element that say what it is, who approved it and where its evidence is kept (an
@@ -225,7 +229,7 @@ def _run_body(
             if body.notice is not None and body.notice[0](ctx):
                 where = pointer if pointer is not None else _at(body, manifest)
                 message = body.notice[1](ctx)
-                yield _raw(info.id, NOTICE, message, where, path, manifest, case, facts, True, own)
+                yield _raw(info.id, NOTICE, message, where, path, manifest, case, True, own)
             continue
         severity = info.severity
         if info.severity_in_high_risk and facts is not None and facts["tier"] == "high":
@@ -234,7 +238,7 @@ def _run_body(
             if SEVERITY_RANK[raised] > SEVERITY_RANK[severity] and test(ctx):
                 severity = raised
         where = pointer if pointer is not None else _at(body, manifest)
-        raw = _raw(info.id, severity, body.message(ctx), where, path, manifest, case, facts, False, own)
+        raw = _raw(info.id, severity, body.message(ctx), where, path, manifest, case, False, own)
         found_any = True
         if trail is not None:
             trail.append(TrailEntry(info.id, "" if per_text else where, "finding", raw.fingerprint, (), case))
@@ -297,7 +301,6 @@ def _raw(
     path: str,
     manifest: Any,
     case: int,
-    facts: Mapping[str, Any] | None,
     notice: bool,
     own: str | None = None,
 ) -> RawFinding:
@@ -305,12 +308,7 @@ def _raw(
     # path (ids, or identifying fields such as country and name), never from line numbers or messages,
     # so it stays stable when lines move; it is a hash, so it shows none of that text.
     identity = _identity(manifest, pointer)
-    subjects: set[tuple[str, str]] = set()
-    subject = _scope_subject(manifest, pointer)
-    if subject is not None:
-        subjects.add(subject)
-    if facts is not None and facts["code"]:
-        subjects.add(("countries", str(facts["code"])))
+    subjects = _scope_subjects(manifest, pointer)
     steps = own if own is not None else "/".join(f"{c}[{k}]" if k is not None else c for c, k in identity)
     parts = [rule_id, path, steps]
     if case:
@@ -321,16 +319,25 @@ def _raw(
     return RawFinding(rule_id, severity, message, pointer, fingerprint, frozenset(subjects), notice)
 
 
-def _scope_subject(manifest: Any, pointer: str) -> tuple[str, str] | None:
-    """What a waiver ``scope`` names the finding's top-level list element by: ``("partners", "LocalCo")``."""
+def _scope_subjects(manifest: Any, pointer: str) -> set[tuple[str, str]]:
+    """What a waiver ``scope`` can name the finding by: its top-level list element (``("partners",
+    "LocalCo")``) and, for an element in a country of its own, that country (``("countries", "VN")``)."""
     parts = pointer.split("/", 3)[1:3]
-    if len(parts) != 2 or parts[0] not in SCOPE_KEYS or not parts[1].isdigit():
-        return None
+    if len(parts) != 2 or not parts[1].isdigit():
+        return set()
     items = manifest.get(parts[0]) if isinstance(manifest, dict) else None
     index = int(parts[1])
     element = items[index] if isinstance(items, list) and index < len(items) else None
-    value = element.get(SCOPE_KEYS[parts[0]]) if isinstance(element, dict) else None
-    return (parts[0], value) if isinstance(value, str) else None
+    if not isinstance(element, dict):
+        return set()
+    subjects: set[tuple[str, str]] = set()
+    value = element.get(SCOPE_KEYS[parts[0]]) if parts[0] in SCOPE_KEYS else None
+    if isinstance(value, str):
+        subjects.add((parts[0], value))
+    country = element.get("country") if parts[0] in COUNTRY_BOUND else None
+    if isinstance(country, str):
+        subjects.add(("countries", country))
+    return subjects
 
 
 def _identity(manifest: Any, pointer: str) -> list[tuple[str, str | None]]:
