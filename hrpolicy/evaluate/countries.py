@@ -232,16 +232,27 @@ class CountryTable:
         names = " or ".join(self._names.values())
         return f"unassessed: not rated by {names} (treated as {risk} risk)"
 
-    def scopes_reached(self, manifest: Any) -> list[str]:
-        """The scope words whose ``reached_by`` facts the manifest has, sorted."""
+    def scopes_reached(self, manifest: Any, market: Any = None) -> list[str]:
+        """The scope words whose ``reached_by`` facts the manifest has, sorted. For a ``market``, its own
+        ``customers`` and the tags of the ``features`` offered there stand in for the product-wide ones
+        (when it records them)."""
         if not self._scopes or not isinstance(manifest, dict):
             return []
+        offered = market.get("features") if isinstance(market, dict) else None
+        own_customers = market.get("customers") if isinstance(market, dict) else None
         have: set[tuple[str, str]] = set()
         for key, (where, field) in REACHED_BY.items():
+            if key == "customers" and isinstance(own_customers, list):
+                have.update((key, v) for v in own_customers if isinstance(v, str))
+                continue
             holder = manifest.get(where)
             elements = holder if isinstance(holder, list) else [holder]
             for element in elements:
-                values = element.get(field) if isinstance(element, dict) else None
+                if not isinstance(element, dict):
+                    continue
+                if key == "feature_tags" and isinstance(offered, list) and element.get("id") not in offered:
+                    continue
+                values = element.get(field)
                 if isinstance(values, list):
                     have.update((key, v) for v in values if isinstance(v, str))
         return sorted(word for word, pairs in self._scopes.items() if not pairs.isdisjoint(have))

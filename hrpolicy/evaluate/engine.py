@@ -194,9 +194,13 @@ def _run_body(
     # text: a text's place would show the mapping keys on its way.
     per_text = body.strings_under is not None
     found_any = False
+    product_scopes = ctx.vars["scopes"]
     for index, (item, pointer, tag) in enumerate(_items(body, ctx, manifest)):
         ctx.cur = item
         ctx.vars["item"] = item
+        # A market reaches the scopes of what is offered there (its own customers and features).
+        own_scopes = _market_scopes(countries, manifest, item, pointer)
+        ctx.vars["scopes"] = product_scopes if own_scopes is None else own_scopes
         ctx.vars["country"] = None  # a country: expression must not see the previous item's country
         for name in lets:
             ctx.vars.pop(name, None)
@@ -248,6 +252,18 @@ def _run_body(
     ctx.cur = manifest
     ctx.vars["item"] = manifest
     ctx.vars["country"] = None
+    ctx.vars["scopes"] = product_scopes
+
+
+def _market_scopes(
+    countries: CountryTable, manifest: Any, item: Any, pointer: str | None
+) -> list[str] | None:
+    """The scope words a market element reaches, when it records its own customers or features."""
+    if pointer is None or not pointer.startswith("/markets/") or not isinstance(item, dict):
+        return None
+    if "customers" not in item and "features" not in item:
+        return None
+    return countries.scopes_reached(manifest, item)
 
 
 def _item_country(body: CompiledBody, ctx: Ctx, item: Any) -> str | None:

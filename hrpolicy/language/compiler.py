@@ -22,10 +22,10 @@ from hrpolicy.load.document import Document
 from hrpolicy.model import Operator
 from hrpolicy.values import as_list
 
-#: Variables every rule can use; ``$item`` and ``$country`` are set per item.
+#: Variables every rule can use; ``$item``, ``$country`` and ``$scopes`` (a market's own) are set per item.
 GLOBAL_VARS = frozenset({"item", "manifest", "base", "today", "country", "dataset", "scopes", "waivers"})
 #: Variables a per-manifest ``define.values`` entry may use (it is computed once per manifest).
-MANIFEST_VARS = frozenset({"manifest", "base", "today", "dataset", "scopes", "waivers"})
+MANIFEST_VARS = frozenset({"manifest", "base", "today", "dataset", "waivers"})
 #: Names no ``let`` or ``as`` may take.
 RESERVED = GLOBAL_VARS | {"lists", "values", "patterns"}
 _NAME = re.compile(r"[a-z_][a-z0-9_]*")

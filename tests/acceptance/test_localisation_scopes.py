@@ -177,3 +177,43 @@ def test_a_law_without_a_scope_reaches_every_product(tmp_path: Path) -> None:
     h = Harness(tmp_path, None, rule_dirs=[REPO / "rules", override])
     (finding,) = h.findings(manifest_with("GL", {}), "HRDD-LOC-002")
     assert "Everyone's law" in finding.message
+
+
+def word_reached_by(key: str) -> tuple[str, str]:
+    """A scope word reached by one value of ``key`` (and the value)."""
+    return next((word, value) for word, k, value in reach_cases() if k == key)
+
+
+def test_a_market_is_asked_only_about_laws_reaching_the_customers_it_serves(
+    harness: tuple[Harness, dict[str, str]],
+) -> None:
+    word, customer = word_reached_by("customers")
+    code = harness[1][word]
+    doc = json.loads(manifest_with(code, {"customers": [customer]}))
+    assert len(harness[0].findings(json.dumps(doc), "HRDD-LOC-002")) == 1
+    # The market serves other customers only: the law cannot reach the product there.
+    others = sorted(
+        set(manifest_values()["customers"]) - set(DATA["scopes"][word]["reached_by"]["customers"])
+    )
+    doc["markets"][0]["customers"] = others
+    assert harness[0].findings(json.dumps(doc), "HRDD-LOC-002") == []
+    doc["markets"][0]["customers"] = [customer]
+    assert len(harness[0].findings(json.dumps(doc), "HRDD-LOC-002")) == 1
+
+
+def test_a_market_is_asked_only_about_laws_reaching_the_features_offered_there(
+    harness: tuple[Harness, dict[str, str]],
+) -> None:
+    word, tag = word_reached_by("feature_tags")
+    code = harness[1][word]
+    doc = json.loads(manifest_with(code, {"feature_tags": [tag]}))
+    doc["features"].append({"id": "plain", "tags": []})
+    assert len(harness[0].findings(json.dumps(doc), "HRDD-LOC-002")) == 1
+    doc["markets"][0]["features"] = ["plain"]
+    assert harness[0].findings(json.dumps(doc), "HRDD-LOC-002") == []
+    doc["markets"][0]["features"] = ["plain", "f"]
+    assert len(harness[0].findings(json.dumps(doc), "HRDD-LOC-002")) == 1
+    # Another market's own list does not change what this one reaches.
+    doc["markets"][0].pop("features")
+    doc["markets"].append({"country": "DE", "status": "launched", "features": ["plain"]})
+    assert len(harness[0].findings(json.dumps(doc), "HRDD-LOC-002")) == 1

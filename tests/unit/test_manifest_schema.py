@@ -435,6 +435,52 @@ VALID = [
     ),
     ("waiver without scope", _delete((*WAIVER0, "scope"))),
     ("only the required fields", lambda m: _keep_only(m, {"schema_version", "product"})),
+    # Fields added in rule pack v2 (all optional: manifests without them keep their meaning).
+    ("per-market features", _set((*MARKET0, "features"), ["feed"])),
+    ("per-market customers", _set((*MARKET0, "customers"), ["consumers", "government"])),
+    ("per-market identity verification", _set((*MARKET0, "identity_verification"), "required")),
+    (
+        "a known data disposition",
+        _set(
+            (*MARKET0, "exit_plan"),
+            {"data_disposition": "transferred_to_buyer", "recipient": "Buyer Holdings"},
+        ),
+    ),
+    (
+        "free-text data disposition stays valid",
+        _set((*MARKET0, "exit_plan"), {"data_disposition": "migrate"}),
+    ),
+    ("divestment countries", _set(("corporate_events",), [{"type": "divestment", "countries": ["MM"]}])),
+    (
+        "entity staff and review",
+        _set(
+            ("entities", 0),
+            {"country": "VN", "type": "subsidiary", "staff": 40, "review": "vault://staff-safety/vn"},
+        ),
+    ),
+    (
+        "sales review monitoring",
+        _set(
+            ("sales_reviews",),
+            [
+                {
+                    "country": "VN",
+                    "decision": "approve",
+                    "end_use_monitoring": "vault://eum/vn",
+                    "evidence": "vault://sales/vn",
+                }
+            ],
+        ),
+    ),
+    ("Annex I entry", _set(("product", "dual_use_annex_i"), "5A001.j")),
+    (
+        "publication prohibited",
+        _set(
+            ("transparency", "publication_prohibited"),
+            [{"country": "CN", "kinds": ["government_user_data"], "disclosure": "https://example.com/t"}],
+        ),
+    ),
+    ("waiver scope by playbook", _set((*WAIVER0, "scope"), {"enforcement_playbooks": ["cib"]})),
 ]
 
 
