@@ -47,7 +47,8 @@ def expected(name: str, text: str) -> set[tuple[str, str, int, bool]]:
     if name == "lawful-intercept.yaml":
         vn = line_in(text, "- country: VN", after="markets:")
         return {
-            # Vietnam is planned although its only sales review rejected the sale; Not Free: critical.
+            # Vietnam is planned with state-owned operator sales, which a sales review rejected;
+            # Not Free: critical.
             ("HRDD-SURV-001", "critical", vn, False),
             # A cyber-surveillance item planned outside the EU without an export screening.
             ("HRDD-SURV-002", "critical", vn, False),

@@ -195,7 +195,7 @@ NEVER = [
     ),
     (
         "for_each: markets\nwhen: {$country.groups: {contains: EU}}\nmessage: m",
-        "`$country.groups` can never hold 'EU': the values are eu; did you mean 'eu'?",
+        "`$country.groups` can never hold 'EU': the values are eu, eu001; did you mean 'eu'?",
     ),
     (
         "for_each: markets\nwhen: {$country.status: {in: [not_free, unrated]}}\nmessage: m",
