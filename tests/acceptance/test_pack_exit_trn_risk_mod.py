@@ -49,7 +49,7 @@ def test_the_exit_scenario_passes_once_the_data_disposition_is_recorded(tmp_path
     needle = "      user_notice_days: 90\n"
     assert text.count(needle) == 1
     fixed = tmp_path / "hrpolicy.yaml"
-    fixed.write_text(text.replace(needle, needle + "      data_disposition: export_then_delete\n"), "utf-8")
+    fixed.write_text(text.replace(needle, needle + "      data_disposition: returned_to_users\n"), "utf-8")
     code, report = check_json(fixed, cwd=tmp_path)
     assert findings_of(report) == []
     assert code == 0
