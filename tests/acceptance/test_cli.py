@@ -186,7 +186,8 @@ def test_vn_launch_without_assessment(tmp_path: Path) -> None:
     assert f["severity"] == "critical"
     assert f["location"] == {"path": "hrpolicy.yaml", "line": line, "column": col, "pointer": "/markets/1"}
     assert f["message"].startswith(
-        "VN (Vietnam, high risk: Not Free in Freedom on the Net 2025) is launched without an approved HRIA"
+        "VN (Vietnam, high risk: Not Free in Freedom on the Net 2025) is launched (launch_date: 2026-03-01)"
+        " and was never assessed"
     )
     assert f["waived"] is False
     assert f["waiver"] is None
@@ -211,13 +212,14 @@ def test_stale_assessment(tmp_path: Path) -> None:
     text = SPEC_MANIFEST + VN_HRIA.replace("DATE", "2025-11-27")
     write(tmp_path, text)
     proc = hp("check", "hrpolicy.yaml", "--format", "json", *T, cwd=tmp_path)
-    (fresh,) = findings_of(proc, "HRDD-FRESH-001")
-    assert fresh["severity"] == "high"
-    assert fresh["location"]["pointer"] == "/assessments/1"
-    assert fresh["location"]["line"] == line_of(text, "id: hria-vn-2026")
-    assert "expired on 2026-11-27" in fresh["message"]
-    (mkt,) = findings_of(proc, "HRDD-MKT-001")  # and the market is no longer covered
+    # One finding for the lapse, on the market where the user acts; it names the expired HRIA, and
+    # HRDD-FRESH-001 stays silent about that HRIA (rule pack v2).
+    assert findings_of(proc, "HRDD-FRESH-001") == []
+    (mkt,) = findings_of(proc, "HRDD-MKT-001")
+    assert mkt["severity"] == "critical"
     assert mkt["location"]["pointer"] == "/markets/1"
+    assert "renewal is overdue since 2026-11-27" in mkt["message"]
+    assert "its HRIA hria-vn-2026 (dated 2025-11-27) expired on 2026-11-27" in mkt["message"]
     assert proc.returncode == 1
 
 

@@ -135,7 +135,8 @@ def test_explain_describes_the_logic_not_the_yaml(tmp_path: Path) -> None:
         "What to do:",
     ):
         assert label in out
-    assert "critical when that country is in the high tier" in out
+    # HRDD-MKT-001's severity ladder (pack v2): raised by launch_date and by the country's tier
+    assert "critical when the country's `tier` is high and mkt launch within 90 days" in out
     assert "one of planned, beta or launched" in out  # $lists.active_statuses spelled out
     assert "$lists" not in out
     assert "{in:" not in out
