@@ -149,6 +149,7 @@ assessments:
     date: 2026-06-01
     status: approved
     approver: {role: bhr_lead}
+    evidence: "vault://hria/de-2026"
 """
 
 VN_HRIA = """\
@@ -169,6 +170,7 @@ VN_HRIA = """\
     date: 2026-03-01
     status: approved
     approver: {role: dpo}
+    evidence: "vault://dpia/nearby-friends"
 """
 
 

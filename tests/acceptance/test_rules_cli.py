@@ -245,8 +245,12 @@ SPEC_RULE_IDS = [
 ]
 
 
-def test_check_lists_the_29_rules_of_spec_section_5(tmp_path: Path) -> None:
+#: Rules rule pack v2 added to SPEC section 5's 29.
+PACK_V2_RULE_IDS = ["HRDD-LOC-005", "HRDD-STK-003", "HRDD-SURV-004", "HRDD-SURV-005"]
+
+
+def test_check_lists_the_29_rules_of_spec_section_5_and_those_of_pack_v2(tmp_path: Path) -> None:
     proc = run_cli("check", "--format", "json", *T, str(REPO / "examples" / "acme-chat"), cwd=tmp_path)
     ids = [r["id"] for r in json.loads(proc.stdout)["tool"]["rules"]]
     assert len(SPEC_RULE_IDS) == 29
-    assert sorted(ids) == sorted(SPEC_RULE_IDS)
+    assert sorted(ids) == sorted(SPEC_RULE_IDS + PACK_V2_RULE_IDS)

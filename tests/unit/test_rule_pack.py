@@ -52,7 +52,7 @@ def test_every_rule_is_covered_both_ways() -> None:
         if not {"pass", "fail"} <= seen
     }
     assert uncovered == {}
-    assert len(DEFAULT_RUN.coverage) == 29
+    assert len(DEFAULT_RUN.coverage) == 33
 
 
 @pytest.mark.parametrize(
