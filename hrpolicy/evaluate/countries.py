@@ -46,6 +46,10 @@ REACHED_BY: Mapping[str, tuple[str, str]] = {
 }
 
 
+#: Product facts a market can record for itself (``markets[].customers``, ``markets[].capabilities``).
+MARKET_OWN = frozenset({"customers", "capabilities"})
+
+
 def merge_data(layers: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """Merge country data files: later layers win per source, per scope word, per country and per field,
     one level deep. A layer's ``dataset`` section is the older name of ``sources.fotn``."""
@@ -235,15 +239,15 @@ class CountryTable:
     def scopes_reached(self, manifest: Any, market: Any = None) -> list[str]:
         """The scope words whose ``reached_by`` facts the manifest has, sorted. For a ``market``, its own
         ``customers`` and the tags of the ``features`` offered there stand in for the product-wide ones
-        (when it records them)."""
+        (when it records them), and so do its own ``capabilities``."""
         if not self._scopes or not isinstance(manifest, dict):
             return []
         offered = market.get("features") if isinstance(market, dict) else None
-        own_customers = market.get("customers") if isinstance(market, dict) else None
         have: set[tuple[str, str]] = set()
         for key, (where, field) in REACHED_BY.items():
-            if key == "customers" and isinstance(own_customers, list):
-                have.update((key, v) for v in own_customers if isinstance(v, str))
+            own = market.get(key) if isinstance(market, dict) and key in MARKET_OWN else None
+            if isinstance(own, list):
+                have.update((key, v) for v in own if isinstance(v, str))
                 continue
             holder = manifest.get(where)
             elements = holder if isinstance(holder, list) else [holder]

@@ -258,10 +258,11 @@ def _run_body(
 def _market_scopes(
     countries: CountryTable, manifest: Any, item: Any, pointer: str | None
 ) -> list[str] | None:
-    """The scope words a market element reaches, when it records its own customers or features."""
+    """The scope words a market element reaches, when it records its own customers, capabilities or
+    features."""
     if pointer is None or not pointer.startswith("/markets/") or not isinstance(item, dict):
         return None
-    if "customers" not in item and "features" not in item:
+    if not any(key in item for key in ("customers", "capabilities", "features")):
         return None
     return countries.scopes_reached(manifest, item)
 

@@ -217,3 +217,20 @@ def test_a_market_is_asked_only_about_laws_reaching_the_features_offered_there(
     doc["markets"][0].pop("features")
     doc["markets"].append({"country": "DE", "status": "launched", "features": ["plain"]})
     assert len(harness[0].findings(json.dumps(doc), "HRDD-LOC-002")) == 1
+
+
+def test_a_market_reaches_the_scopes_of_its_own_capabilities() -> None:
+    """No shipped scope word is reached by a capability yet, so this uses a scopes table of its own."""
+    from hrpolicy.evaluate.countries import CountryTable
+
+    data = {
+        "scopes": {"interception": {"covers": "LI", "reached_by": {"capabilities": ["lawful_intercept"]}}}
+    }
+    table = CountryTable(data, lambda code, facts: dict(facts))
+    doc = {"product": {"capabilities": ["lawful_intercept"]}, "markets": [{"country": "KE"}]}
+    assert table.scopes_reached(doc) == ["interception"]
+    assert table.scopes_reached(doc, doc["markets"][0]) == ["interception"]
+    assert table.scopes_reached(doc, {"country": "KE", "capabilities": []}) == []
+    assert table.scopes_reached({"product": {}}, {"country": "KE", "capabilities": ["lawful_intercept"]}) == [
+        "interception"
+    ]

@@ -437,6 +437,7 @@ VALID = [
     ("only the required fields", lambda m: _keep_only(m, {"schema_version", "product"})),
     # Fields added in rule pack v2 (all optional: manifests without them keep their meaning).
     ("per-market features", _set((*MARKET0, "features"), ["feed"])),
+    ("per-market capabilities", _set((*MARKET0, "capabilities"), ["facial_recognition"])),
     ("per-market customers", _set((*MARKET0, "customers"), ["consumers", "government"])),
     ("per-market identity verification", _set((*MARKET0, "identity_verification"), "required")),
     (
