@@ -439,7 +439,8 @@ def test_today_from_the_environment(tmp_path: Path) -> None:
         "assessments: [{id: h, type: hria, status: approved, date: 2026-01-10, scope: {markets: [VN]},"
         " depth: long_form, sections: [local_law_review, government_access, at_risk_groups, mitigations],"
         " at_risk_groups: [{group: journalists, mitigations: [e2ee_default]}],"
-        " consultation: {count: 3, stakeholder_types: [digital_rights_org]}}]\n"
+        " consultation: {count: 3, stakeholder_types: [digital_rights_org]},"
+        " approver: {role: bhr_lead}, evidence: 'vault://hria/h'}]\n"
     )
     write(tmp_path, manifest("markets: [{country: VN, status: planned}]\n" + hria))
     in_date = hp("check", "--format", "json", cwd=tmp_path, env={"HRPOLICY_TODAY": "2026-11-28"})

@@ -227,9 +227,10 @@ def test_a_market_reaches_the_scopes_of_its_own_capabilities() -> None:
         "scopes": {"interception": {"covers": "LI", "reached_by": {"capabilities": ["lawful_intercept"]}}}
     }
     table = CountryTable(data, lambda code, facts: dict(facts))
-    doc = {"product": {"capabilities": ["lawful_intercept"]}, "markets": [{"country": "KE"}]}
+    market = {"country": "KE"}
+    doc: dict[str, Any] = {"product": {"capabilities": ["lawful_intercept"]}, "markets": [market]}
     assert table.scopes_reached(doc) == ["interception"]
-    assert table.scopes_reached(doc, doc["markets"][0]) == ["interception"]
+    assert table.scopes_reached(doc, market) == ["interception"]
     assert table.scopes_reached(doc, {"country": "KE", "capabilities": []}) == []
     assert table.scopes_reached({"product": {}}, {"country": "KE", "capabilities": ["lawful_intercept"]}) == [
         "interception"

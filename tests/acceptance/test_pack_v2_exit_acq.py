@@ -1,6 +1,8 @@
 """Rule pack v2, market exit and local presence: a sale of a local business counts as an exit, the data
 disposition is a closed vocabulary, a transfer of users' data to a buyer needs an exit HRIA covering the
-transfer and the buyer, and local entities with staff in a Not Free country need a staff-safety review.
+transfer and the buyer, and local entities with staff in a Not Free country need a staff-safety review (a
+subsidiary or branch without a staff field counts as staffed). Messages name the exit_plan fields but never
+quote the manifest's free text there (the recipient's name, a free-text disposition).
 
 Run through the installed console script on examples/scenarios/local-business-sale.yaml; expected lines are
 found by searching the scenario text, never hard-coded.
@@ -48,7 +50,12 @@ def test_selling_a_local_business_with_its_subscriber_data_and_staff() -> None:
     assert exit_finding["location"]["pointer"] == "/markets/1"
     assert "MM (Myanmar, high risk: Not Free in Freedom on the Net 2025)" in exit_finding["message"]
     assert "being divested" in exit_finding["message"]
-    assert "Irrawaddy Mobile Holdings" in exit_finding["message"]
+    # The recipient is named in the manifest, but its name is never echoed.
+    assert "Irrawaddy" not in exit_finding["message"]
+    assert (
+        "exit_plan.data_disposition is transferred_to_buyer (recipient named in exit_plan.recipient)"
+        in exit_finding["message"]
+    )
     for section in ("data_transfer", "recipient_due_diligence"):
         assert section in exit_finding["message"]
         assert section in exit_finding["remediation"]
@@ -76,7 +83,8 @@ def test_free_text_for_the_data_disposition_asks_for_a_known_word(tmp_path: Path
         ("HRDD-EXIT-002", "critical", line_in_block(text, "markets", "country: MM"))
     }
     (finding,) = exit_findings
-    assert "transferred with the licence to the buyer" in finding["message"]
+    assert "transferred with the licence" not in finding["message"]
+    assert "exit_plan.data_disposition is not one of the words the policy knows" in finding["message"]
     assert all(word in finding["message"] for word in KNOWN_WORDS)
     assert code == 1
 
@@ -107,8 +115,18 @@ def test_the_sale_alone_brings_the_launched_market_under_the_exit_hria_rule(tmp_
     assert [f["rule"] for f in findings_of(report)] == ["HRDD-ACQ-003"]
 
 
-def test_entities_without_a_staff_count_keep_the_earlier_meaning(tmp_path: Path) -> None:
-    path, _ = _variant(
+def test_a_missing_recipient_is_named_as_missing(tmp_path: Path) -> None:
+    path, _ = _variant(tmp_path, ("      recipient: Irrawaddy Mobile Holdings\n", ""))
+    code, report = check_json(path, cwd=tmp_path)
+    (finding,) = [f for f in findings_of(report) if f["rule"] == "HRDD-EXIT-002"]
+    assert "transferred_to_buyer (exit_plan.recipient is missing), but" in finding["message"]
+    assert code == 1
+
+
+def test_a_subsidiary_without_a_staff_count_counts_as_staffed(tmp_path: Path) -> None:
+    """A subsidiary employs people: without a staff field it still needs the staff-safety review; only
+    staff: 0 takes it out."""
+    path, text = _variant(
         tmp_path,
         (
             "  - {country: MM, type: subsidiary, staff: 740, review: null}",
@@ -116,6 +134,23 @@ def test_entities_without_a_staff_count_keep_the_earlier_meaning(tmp_path: Path)
         ),
     )
     code, report = check_json(path, cwd=tmp_path)
+    findings = findings_of(report)
+    assert {f["rule"] for f in findings} == {"HRDD-EXIT-002", "HRDD-ACQ-003"}
+    (staff,) = [f for f in findings if f["rule"] == "HRDD-ACQ-003"]
+    assert staff["location"]["line"] == line_in_block(text, "entities", "country: MM")
+    assert (
+        "has an unrecorded number of staff (no staff field; a subsidiary or branch employs people)"
+        in (staff["message"])
+    )
+    assert code == 1
+
+    nobody = tmp_path / "nobody"
+    nobody.mkdir()
+    (nobody / "hrpolicy.yaml").write_text(
+        text.replace("  - {country: MM, type: subsidiary}", "  - {country: MM, type: subsidiary, staff: 0}"),
+        "utf-8",
+    )
+    code, report = check_json(nobody / "hrpolicy.yaml", cwd=nobody)
     assert [f["rule"] for f in findings_of(report)] == ["HRDD-EXIT-002"]
     assert code == 1
 
