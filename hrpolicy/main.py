@@ -46,6 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--rules", action="append", default=[], metavar="DIR", help=DIRS_HELP)
     _today(explain, "date on which laws are judged in force, with --country")
     _no_plugins(explain)
+    _add_report(
+        sub.add_parser("report", help="a portfolio report across products: html, markdown, csv, json")
+    )
+    collect = sub.add_parser("collect", help="fetch the manifests of many repositories for a report: github")
+    _add_collect(collect.add_subparsers(dest="collect_command", metavar="SOURCE", required=True))
     publish = sub.add_parser("publish", help="publish results where reviewers see them: github")
     _add_publish(publish.add_subparsers(dest="publish_command", metavar="TARGET", required=True))
     schema = sub.add_parser("schema", help="print a JSON Schema (for editors and CI)")
@@ -92,6 +97,40 @@ def _add_publish(targets: argparse._SubParsersAction[argparse.ArgumentParser]) -
     github.add_argument(
         "--sarif", metavar="FILE", help="also write SARIF for github/codeql-action/upload-sarif"
     )
+
+
+def _add_report(report: argparse.ArgumentParser) -> None:
+    report.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="manifests, or directories searched for them (a collect --out DIR)",
+    )
+    report.add_argument(
+        "--results", action="append", default=[], metavar="FILE", help="JSON reports written by check in CI"
+    )
+    _formats(report, "html, markdown, csv, json (default: markdown)")
+    report.add_argument(
+        "--evidence-for",
+        action="append",
+        default=[],
+        metavar="PRODUCT",
+        help="record the evidence trail of this product (id) for an assessor's case study; repeatable",
+    )
+    report.add_argument("--rules", action="append", default=[], metavar="DIR", help=DIRS_HELP)
+    report.add_argument("--jobs", type=int, default=0, metavar="N", help="worker processes (default: CPUs)")
+    _today(report, "the report date: what is in date, expiring or overdue")
+    _no_plugins(report)
+
+
+def _add_collect(sources: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    github = sources.add_parser(
+        "github", help="fetch hrpolicy.yaml from every repository of an organisation (PyGithub)"
+    )
+    github.add_argument("--org", required=True, help="the organisation")
+    github.add_argument("--topic", action="append", default=[], help="only repositories with this topic")
+    github.add_argument("--out", required=True, metavar="DIR", help="where the manifests are written")
+    github.add_argument("--include-archived", action="store_true", help="also archived repositories")
 
 
 def _add_check(check: argparse.ArgumentParser, *, formats: bool = True) -> None:
@@ -235,6 +274,30 @@ def _dispatch(args: argparse.Namespace) -> int:
             name=args.name,
             comment=args.comment,
             sarif=args.sarif,
+        )
+    if args.command == "report":
+        from hrpolicy.commands import report
+
+        return report.run(
+            args.paths,
+            results=args.results,
+            formats=args.formats,
+            evidence_for=args.evidence_for,
+            rules=args.rules,
+            jobs=args.jobs,
+            today=parse_today(args.today),
+            autoload=not args.no_plugins,
+        )
+    if args.command == "collect":
+        from hrpolicy.commands import collect_github
+
+        return collect_github.run(
+            args.org,
+            topics=args.topic,
+            out=args.out,
+            include_archived=args.include_archived,
+            stdout=sys.stdout,
+            stderr=sys.stderr,
         )
     if args.command == "explain":
         if (args.rule_id is None) == (args.country is None):

@@ -66,19 +66,19 @@ def finding(f: Finding) -> Finding:
 def result(r: ManifestResult) -> ManifestResult:
     findings = tuple(finding(f) for f in r.findings)
     product = shown(r.product) if r.product is not None else None
-    trail = tuple({**_shown_deep(entry), "pointer": pointer(entry["pointer"])} for entry in r.trail)
+    trail = tuple({**shown_deep(entry), "pointer": pointer(entry["pointer"])} for entry in r.trail)
     return dataclasses.replace(r, findings=findings, product=product, trail=trail)
 
 
-def _shown_deep(value: Any) -> Any:
-    """Every text of a trail entry as it may be shown (an evidence reference holding an e-mail address
-    is withheld like any manifest text)."""
+def shown_deep(value: Any) -> Any:
+    """Every text of a value (a trail entry, the facts a report shows) as it may be shown: an evidence
+    reference holding an e-mail address is withheld like any manifest text."""
     if isinstance(value, str):
         return shown(value)
     if isinstance(value, dict):
-        return {k: _shown_deep(v) for k, v in value.items()}
+        return {k: shown_deep(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_shown_deep(v) for v in value]
+        return [shown_deep(v) for v in value]
     return value
 
 
