@@ -130,9 +130,10 @@ def evaluate(
     owner = str(product.get("id")) if isinstance(product, dict) else manifest_path
     out: list[RawFinding] = []
     records = review_records(manifest) if trail is not None else frozenset()
+    scopes: dict[int, list[str] | None] = {}  # each market's own $scopes, computed once per manifest
     for rule in pack.rules:
         for case, body in enumerate(rule.bodies):
-            out.extend(_run_body(rule, case, body, ctx, manifest, owner, countries, trail, records))
+            out.extend(_run_body(rule, case, body, ctx, manifest, owner, countries, trail, records, scopes))
     return out
 
 
@@ -186,6 +187,7 @@ def _run_body(
     countries: CountryTable,
     trail: list[TrailEntry] | None = None,
     records: frozenset[int] = frozenset(),
+    scopes: dict[int, list[str] | None] | None = None,
 ) -> Iterator[RawFinding]:
     info = rule.info
     lets = tuple(body.lets)
@@ -195,11 +197,12 @@ def _run_body(
     per_text = body.strings_under is not None
     found_any = False
     product_scopes = ctx.vars["scopes"]
+    cache = scopes if scopes is not None else {}
     for index, (item, pointer, tag) in enumerate(_items(body, ctx, manifest)):
         ctx.cur = item
         ctx.vars["item"] = item
         # A market reaches the scopes of what is offered there (its own customers and features).
-        own_scopes = _market_scopes(countries, manifest, item, pointer)
+        own_scopes = _market_scopes(countries, manifest, item, pointer, cache)
         ctx.vars["scopes"] = product_scopes if own_scopes is None else own_scopes
         ctx.vars["country"] = None  # a country: expression must not see the previous item's country
         for name in lets:
@@ -256,15 +259,21 @@ def _run_body(
 
 
 def _market_scopes(
-    countries: CountryTable, manifest: Any, item: Any, pointer: str | None
+    countries: CountryTable,
+    manifest: Any,
+    item: Any,
+    pointer: str | None,
+    cache: dict[int, list[str] | None],
 ) -> list[str] | None:
     """The scope words a market element reaches, when it records its own customers, capabilities or
-    features."""
+    features (computed once per market and manifest: ``cache``)."""
     if pointer is None or not pointer.startswith("/markets/") or not isinstance(item, dict):
         return None
     if not any(key in item for key in ("customers", "capabilities", "features")):
         return None
-    return countries.scopes_reached(manifest, item)
+    if id(item) not in cache:
+        cache[id(item)] = countries.scopes_reached(manifest, item)
+    return cache[id(item)]
 
 
 def _item_country(body: CompiledBody, ctx: Ctx, item: Any) -> str | None:

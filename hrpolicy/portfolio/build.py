@@ -369,11 +369,7 @@ def _timeline(facts_of: Mapping[str, dict[str, Any]], today: datetime.date) -> l
     months: dict[str, list[dict[str, Any]]] = {}
     for pid, facts in sorted(facts_of.items()):
         for a in facts["register"]:
-            if (
-                a["state"] in ("in_date", "expiring")
-                and a["expires"]
-                and start <= a["expires"] <= end
-            ):
+            if a["state"] in ("in_date", "expiring") and a["expires"] and start <= a["expires"] <= end:
                 months.setdefault(a["expires"][:7], []).append(
                     {"product": pid, "id": a["id"], "type": a["type"], "expires": a["expires"]}
                 )

@@ -1,7 +1,7 @@
 """What a portfolio report keeps of one manifest: its product, markets with the state of their due
 diligence, assessments, waivers and findings, as plain data (cheap to send between processes).
 
-Every text taken from the manifest passes :func:`hrpolicy.evaluate.disclosure.shown_deep`, as findings do:
+Every text taken from the manifest passes :func:`hrpolicy.identifiers.shown`, as findings do:
 an evidence reference or waiver reason holding an e-mail address is withheld here too. Evidence itself
 never is in a manifest; references to it are shown as references.
 """
@@ -13,8 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from hrpolicy.evaluate.countries import CountryTable
-from hrpolicy.evaluate.disclosure import shown_deep
-from hrpolicy.identifiers import regions
+from hrpolicy.identifiers import regions, shown
 from hrpolicy.model import NOTICE, ManifestResult
 
 ACTIVE = ("planned", "beta", "launched")
@@ -41,9 +40,27 @@ def product_facts(
     facts = _facts(data, result, countries, today, rule_ids)
     findings = facts.pop("findings")  # the result's findings are disclosed already
     with regions(countries_of(data)):
-        shown: dict[str, Any] = shown_deep(facts)
-    shown["findings"] = findings
-    return shown
+        disclosed: dict[str, Any] = _disclosed(facts)
+    disclosed["findings"] = findings
+    return disclosed
+
+
+#: Fields whose values the schema or this module fixes (dates, codes, enums, states): no manifest free
+#: text, so never an identifier; skipping them keeps the phone-number detector off every date.
+_FIXED = frozenset(
+    {"date", "expires", "launch_date", "status", "state", "dd", "type", "depth", "judged_by", "country"}
+)
+
+
+def _disclosed(value: Any) -> Any:
+    """Every manifest text of the facts as it may be shown (:func:`hrpolicy.identifiers.shown`)."""
+    if isinstance(value, str):
+        return shown(value)
+    if isinstance(value, dict):
+        return {k: v if k in _FIXED else _disclosed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_disclosed(v) for v in value]
+    return value
 
 
 def _facts(
