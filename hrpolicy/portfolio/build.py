@@ -290,7 +290,7 @@ def _countries(
                     "tier": c["tier"],
                     "rating": c["rating"],
                     "source": c["source_id"],
-                    "laws": [law for law in c["localisation_laws"] if law],
+                    "laws": _laws_in_force(c["localisation"], today),
                     "products": {"live": [], "planned": [], "leaving": []},
                     "open_findings": 0,
                 }
@@ -305,6 +305,20 @@ def _countries(
             out[code]["open_findings"] += m["open"]
     tiers = {"high": 0, "elevated": 1, "unassessed": 2, "low": 3}
     return sorted(out.values(), key=lambda c: (tiers.get(c["tier"], 4), -c["open_findings"], c["code"]))
+
+
+def _laws_in_force(laws: Sequence[Any], today: datetime.date) -> list[str]:
+    """Names of the country's localisation laws in force on the report date (as the pack's
+    ``law_in_force``: from ``in_force_from`` when given, until ``in_force_until`` when given)."""
+    day = today.isoformat()
+    out = []
+    for law in laws:
+        if not isinstance(law, dict) or not law.get("law"):
+            continue
+        start, end = law.get("in_force_from"), law.get("in_force_until")
+        if (start is None or str(start) <= day) and (end is None or day < str(end)):
+            out.append(str(law["law"]))
+    return out
 
 
 def _rules(products: Sequence[Mapping[str, Any]], rules: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -107,7 +107,8 @@ def test_countries_say_who_is_there_and_which_laws(portfolio: dict[str, Any]) ->
     vn = countries["VN"]
     assert set(vn["products"]["planned"]) == {"chorus", "nordlys-li"}
     assert vn["tier"] == "high"
-    assert vn["laws"]
+    # laws in force on the report date: the 2025 law, not Decree 53, which it replaced on 2026-07-01
+    assert vn["laws"] == ["Law on Cybersecurity 116/2025/QH15, Art 25"]
     assert portfolio["countries"][0]["tier"] == "high"  # riskiest first
 
 
