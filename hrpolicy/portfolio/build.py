@@ -21,7 +21,7 @@ from hrpolicy import __version__
 from hrpolicy.errors import HrpolicyError
 from hrpolicy.evaluate.session import Session, SessionConfig
 from hrpolicy.model import NOTICE, SEVERITIES, SEVERITY_RANK, ErrorRecord, ManifestResult, RunResult
-from hrpolicy.portfolio.facts import ACTIVE, LEAVING, product_facts
+from hrpolicy.portfolio.facts import ACTIVE, LEAVING, finding_row, product_facts
 
 PORTFOLIO_VERSION = 1
 #: The file ``hrpolicy collect`` writes next to the manifests it fetched: provenance and coverage.
@@ -212,17 +212,7 @@ def _product(result: ManifestResult, facts: dict[str, Any], prov: Mapping[str, A
 
 
 def _product_from_results(r: ManifestResult) -> dict[str, Any]:
-    findings = [
-        {
-            "rule": f.rule,
-            "severity": f.severity,
-            "message": f.message,
-            "line": f.location.line,
-            "pointer": f.location.pointer,
-            "waived": f.waived,
-        }
-        for f in r.findings
-    ]
+    findings = [finding_row(f) for f in r.findings]
     open_, by, waived = _tally(findings)
     return {
         "id": r.product,

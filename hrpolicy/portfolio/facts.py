@@ -14,7 +14,7 @@ from typing import Any
 
 from hrpolicy.evaluate.countries import CountryTable
 from hrpolicy.identifiers import regions, shown
-from hrpolicy.model import NOTICE, ManifestResult
+from hrpolicy.model import NOTICE, Finding, ManifestResult
 
 ACTIVE = ("planned", "beta", "launched")
 LEAVING = ("exiting", "withdrawn")
@@ -103,17 +103,19 @@ def _facts(
         "markets": rows,
         "register": register,
         "waivers": [_waiver(w) for w in data.get("waivers") or () if isinstance(w, dict)],
-        "findings": [
-            {
-                "rule": f.rule,
-                "severity": f.severity,
-                "message": f.message,
-                "line": f.location.line,
-                "pointer": f.location.pointer,
-                "waived": f.waived,
-            }
-            for f in result.findings
-        ],
+        "findings": [finding_row(f) for f in result.findings],
+    }
+
+
+def finding_row(f: Finding) -> dict[str, Any]:
+    """What the report keeps of a finding (already disclosed: it comes from a result)."""
+    return {
+        "rule": f.rule,
+        "severity": f.severity,
+        "message": f.message,
+        "line": f.location.line,
+        "pointer": f.location.pointer,
+        "waived": f.waived,
     }
 
 
