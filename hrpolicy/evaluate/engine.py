@@ -205,6 +205,7 @@ def _run_body(
         own_scopes = _market_scopes(countries, manifest, item, pointer, cache)
         ctx.vars["scopes"] = product_scopes if own_scopes is None else own_scopes
         ctx.vars["country"] = None  # a country: expression must not see the previous item's country
+        ctx.item_values = {}
         for name in lets:
             ctx.vars.pop(name, None)
         own = None if pointer is not None or item is manifest else f"{label}[{_base_key(item) or index}]"
@@ -213,6 +214,7 @@ def _run_body(
         code = _item_country(body, ctx, item)
         facts = countries.facts(code) if code else countries.unknown()
         ctx.vars["country"] = facts
+        ctx.item_values = {}  # values computed while finding the country saw none
         if body.when is not None and not body.when(ctx):
             if trail is not None and not per_text:
                 place = pointer if pointer is not None else _at(body, manifest)

@@ -180,12 +180,15 @@ def _value_getter(name: str, per_item: bool) -> Getter:
     if per_item:
 
         def item_value_of(ctx: Ctx) -> Any:
-            # Depends on the item, so computed for it each time, against the item.
-            saved, ctx.cur = ctx.cur, ctx.vars["item"]
-            try:
-                return ctx.value_defs[name](ctx)
-            finally:
-                ctx.cur = saved
+            # Depends on the item: computed once per item (and its country), against the item.
+            v = ctx.item_values.get(name, UNSET)
+            if v is UNSET:
+                saved, ctx.cur = ctx.cur, ctx.vars["item"]
+                try:
+                    v = ctx.item_values[name] = ctx.value_defs[name](ctx)
+                finally:
+                    ctx.cur = saved
+            return v
 
         return item_value_of
 

@@ -18,7 +18,17 @@ UNSET: Any = object()
 class Ctx:
     """Evaluation state for one manifest; quantifiers and items rebind ``cur`` and ``vars``."""
 
-    __slots__ = ("cur", "facts_of", "today", "trail", "value_defs", "values", "vars", "worst_of")
+    __slots__ = (
+        "cur",
+        "facts_of",
+        "item_values",
+        "today",
+        "trail",
+        "value_defs",
+        "values",
+        "vars",
+        "worst_of",
+    )
 
     def __init__(
         self,
@@ -46,6 +56,9 @@ class Ctx:
             "country": None,
         }
         self.values: dict[str, Any] = {}
+        #: Values that depend on the item (or its country), computed once per item: the engine gives each
+        #: item, once its country is known, a fresh dict.
+        self.item_values: dict[str, Any] = {}
         self.value_defs = value_defs
         self.facts_of = facts_of
         self.worst_of = worst_of
