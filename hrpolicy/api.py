@@ -14,7 +14,7 @@ import datetime
 import functools
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from hrpolicy import __version__
 from hrpolicy.errors import HrpolicyError, UsageError
@@ -27,7 +27,7 @@ from hrpolicy.pluginmanager import Plugins, get_plugin_manager
 Progress = Callable[[int, int], None]
 """``progress(done, total)``, called after each manifest."""
 
-__all__ = ["check", "lint_rules", "open_session", "test_rules"]
+__all__ = ["check", "lint_rules", "map_manifests", "open_session", "test_rules"]
 
 
 def open_session(
@@ -155,7 +155,26 @@ def lint_rules(
 
 # ------------------------------------------------------------------------------------- --jobs workers
 
+T = TypeVar("T")
 _worker: Session | None = None
+
+
+def map_manifests(
+    session: Session, paths: Sequence[Path], jobs: int, task: Callable[[Session, Path], T]
+) -> Iterator[T]:
+    """``task(session, path)`` for each path, in order: here, or with ``jobs`` > 1 in worker processes that
+    each rebuild the session from its (picklable) config; ``task`` must then be picklable (a module-level
+    function, or a ``functools.partial`` of one). A session with plugin objects handed to this process in
+    memory would be missing them in a worker, so it evaluates here."""
+    if jobs <= 1 or len(paths) < 2 * jobs or session.extra_plugins:
+        for p in paths:
+            yield task(session, p)
+        return
+    from concurrent.futures import ProcessPoolExecutor  # only when asked: it costs ~10 ms of imports
+
+    run = functools.partial(_in_worker, task)
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(session.config,)) as pool:
+        yield from pool.map(run, paths, chunksize=max(1, min(256, len(paths) // (jobs * 8))))
 
 
 def _init_worker(config: SessionConfig) -> None:
@@ -163,11 +182,15 @@ def _init_worker(config: SessionConfig) -> None:
     _worker = Session(config)
 
 
-def _check_in_worker(
-    path: Path, *, today: datetime.date, base: str | None, evidence: bool = False
-) -> ManifestResult | list[ErrorRecord]:
+def _in_worker(task: Callable[[Session, Path], T], path: Path) -> T:
     assert _worker is not None
-    return _worker.check(path, today=today, base_ref=base, evidence=evidence)
+    return task(_worker, path)
+
+
+def _check_one(
+    session: Session, path: Path, *, today: datetime.date, base: str | None, evidence: bool
+) -> ManifestResult | list[ErrorRecord]:
+    return session.check(path, today=today, base_ref=base, evidence=evidence)
 
 
 def _evaluate_all(
@@ -178,17 +201,8 @@ def _evaluate_all(
     base: str | None,
     evidence: bool = False,
 ) -> Iterator[ManifestResult | list[ErrorRecord]]:
-    # Worker processes rebuild the session from its (picklable) config; plugin objects handed to this
-    # process in memory would be missing there, so a session with such plugins evaluates here.
-    if jobs <= 1 or len(paths) < 2 * jobs or session.extra_plugins:
-        for p in paths:
-            yield session.check(p, today=today, base_ref=base, evidence=evidence)
-        return
-    from concurrent.futures import ProcessPoolExecutor  # only when asked: it costs ~10 ms of imports
-
-    task = functools.partial(_check_in_worker, today=today, base=base, evidence=evidence)
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(session.config,)) as pool:
-        yield from pool.map(task, paths, chunksize=max(1, min(256, len(paths) // (jobs * 8))))
+    task = functools.partial(_check_one, today=today, base=base, evidence=evidence)
+    return map_manifests(session, paths, jobs, task)
 
 
 test_rules.__test__ = False  # type: ignore[attr-defined]  # a function, not a pytest test

@@ -177,28 +177,17 @@ def compile_ref(ref: t.Ref, sc: Scope) -> tuple[Getter, Any]:
 
 
 def _value_getter(name: str, per_item: bool) -> Getter:
-    if per_item:
-
-        def item_value_of(ctx: Ctx) -> Any:
-            # Depends on the item: computed once per item (and its country), against the item.
-            v = ctx.item_values.get(name, UNSET)
-            if v is UNSET:
-                saved, ctx.cur = ctx.cur, ctx.vars["item"]
-                try:
-                    v = ctx.item_values[name] = ctx.value_defs[name](ctx)
-                finally:
-                    ctx.cur = saved
-            return v
-
-        return item_value_of
+    # A value that depends on the item is computed once per item (and its country), against the item;
+    # any other once per manifest, against the manifest, wherever first used.
+    against = "item" if per_item else "manifest"
 
     def value_of(ctx: Ctx) -> Any:
-        v = ctx.values.get(name, UNSET)
+        cache = ctx.item_values if per_item else ctx.values
+        v = cache.get(name, UNSET)
         if v is UNSET:
-            # Computed once per manifest, so always against the manifest, wherever first used.
-            saved, ctx.cur = ctx.cur, ctx.vars["manifest"]
+            saved, ctx.cur = ctx.cur, ctx.vars[against]
             try:
-                v = ctx.values[name] = ctx.value_defs[name](ctx)
+                v = cache[name] = ctx.value_defs[name](ctx)
             finally:
                 ctx.cur = saved
         return v

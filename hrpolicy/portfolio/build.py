@@ -19,7 +19,7 @@ from typing import Any
 
 from hrpolicy import __version__
 from hrpolicy.errors import HrpolicyError
-from hrpolicy.evaluate.session import Session, SessionConfig
+from hrpolicy.evaluate.session import Session
 from hrpolicy.model import NOTICE, SEVERITIES, SEVERITY_RANK, ErrorRecord, ManifestResult, RunResult
 from hrpolicy.portfolio.facts import ACTIVE, LEAVING, finding_row, product_facts
 
@@ -29,7 +29,6 @@ COLLECT_INDEX = "collect.json"
 TIMELINE_MONTHS = 12
 
 Entry = tuple[ManifestResult, dict[str, Any]]
-_worker: Session | None = None
 
 
 def gather(
@@ -41,27 +40,15 @@ def gather(
     jobs: int = 1,
 ) -> Iterator[Entry | list[ErrorRecord]]:
     """Each manifest evaluated, with the facts the report shows; errors for those that cannot be."""
+    from hrpolicy.api import map_manifests
+
     task = functools.partial(_gather_one, today=today, evidence_for=evidence_for)
-    if jobs <= 1 or len(files) < 2 * jobs or session.extra_plugins:
-        for path in files:
-            yield task(path, session=session)
-        return
-    from concurrent.futures import ProcessPoolExecutor
-
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(session.config,)) as pool:
-        yield from pool.map(task, files, chunksize=max(1, min(128, len(files) // (jobs * 8))))
-
-
-def _init_worker(config: SessionConfig) -> None:
-    global _worker
-    _worker = Session(config)
+    return map_manifests(session, files, jobs, task)
 
 
 def _gather_one(
-    path: Path, *, today: datetime.date, evidence_for: frozenset[str], session: Session | None = None
+    session: Session, path: Path, *, today: datetime.date, evidence_for: frozenset[str]
 ) -> Entry | list[ErrorRecord]:
-    session = session or _worker
-    assert session is not None
     try:
         doc = session.load(path)
     except HrpolicyError as exc:
@@ -89,14 +76,18 @@ def provenance(paths: Sequence[str]) -> tuple[dict[str, dict[str, Any]], list[di
             continue
         try:
             data = json.loads(index.read_text("utf-8"))
-            repos = data["repositories"]
-        except (OSError, ValueError, KeyError, TypeError):
+            repos = [r for r in data["repositories"] if isinstance(r, dict)]
+            if not isinstance(data.get("coverage") or {}, dict):
+                raise TypeError("coverage")
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             from hrpolicy.errors import UsageError
+            from hrpolicy.files import display_path
 
-            raise UsageError(f"{index}: not a collect.json written by hrpolicy collect") from None
+            shown = display_path(index)
+            raise UsageError(f"{shown}: not a collect.json written by hrpolicy collect") from None
         fetched = data.get("fetched_at")
         for repo in repos:
-            if isinstance(repo, dict) and repo.get("manifest"):
+            if repo.get("manifest"):
                 path = os.path.realpath(Path(raw) / str(repo["manifest"]))
                 by_file[path] = {
                     "repository": repo.get("repository"),
@@ -107,11 +98,7 @@ def provenance(paths: Sequence[str]) -> tuple[dict[str, dict[str, Any]], list[di
         cover["organisation"] = data.get("organisation")
         cover["source"] = data.get("source")
         cover["fetched_at"] = fetched
-        cover["missing"] = sorted(
-            str(r.get("repository"))
-            for r in repos
-            if isinstance(r, dict) and r.get("status") == "no_manifest"
-        )
+        cover["missing"] = sorted(str(r.get("repository")) for r in repos if r.get("status") == "no_manifest")
         coverage.append(cover)
     return by_file, coverage
 

@@ -259,3 +259,20 @@ def test_usage_errors(tmp_path: Path) -> None:
     proc = run_cli("report", "--results", str(tmp_path / "x.json"), "--today", TODAY, cwd=tmp_path)
     assert proc.returncode == 2
     assert "not a JSON report" in proc.stderr
+
+
+def test_worker_processes_give_the_same_portfolio(tmp_path: Path, portfolio: dict[str, Any]) -> None:
+    out = tmp_path / "jobs2.json"
+    args = [*map(str, COMPANIES), "--evidence-for", "nordlys-li", "--today", TODAY]
+    proc = run_cli("report", *args, "--jobs", "2", "--format", f"json={out}", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(out.read_text("utf-8")) == portfolio
+
+
+def test_a_collect_json_not_written_by_collect_is_a_usage_error(tmp_path: Path) -> None:
+    (tmp_path / "m").mkdir()
+    shutil.copy(COMPANIES[1], tmp_path / "m" / "hrpolicy.yaml")
+    (tmp_path / "m" / "collect.json").write_text('{"repositories": 3}', "utf-8")
+    proc = run_cli("report", "m", "--today", TODAY, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "m/collect.json: not a collect.json written by hrpolicy collect" in proc.stderr
