@@ -3,13 +3,12 @@ shared sessions, and the fake GitHub the publishing tests talk to."""
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fakegithub import SPEC_FILE, FakeGitHub, serve
+from fakegithub import SPEC_FILE, FakeGitHub, openapi_description, serve
 
 from hrpolicy.evaluate.session import Session, SessionConfig
 
@@ -43,7 +42,7 @@ def openapi() -> Any:
     if not SPEC_FILE.is_file():
         pytest.skip(f"{SPEC_FILE} is missing (a clone without ../shared)")
     core = pytest.importorskip("openapi_core")
-    return core.OpenAPI.from_dict(json.loads(SPEC_FILE.read_text("utf-8")))
+    return core.OpenAPI.from_dict(openapi_description())
 
 
 @pytest.fixture

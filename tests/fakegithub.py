@@ -1,5 +1,6 @@
 """A local stand-in for GitHub's REST API: it checks every request (method, path, body) against GitHub's
-OpenAPI description (../shared/schemas/github-rest-checks-subset.json), records it, and answers as GitHub
+OpenAPI description (../shared/schemas/github-rest-checks-subset.json, widened by the operations in
+tests/schemas/github-rest-collect-subset.json), records it, and answers as GitHub
 does, including the failures a publisher must survive (5xx, secondary rate limits, a fork's read-only
 token). Used by tests/acceptance/test_github.py and test_action.py; with ``repos`` set it also serves an
 organisation's repositories, branches and manifests for test_collect_github.py (paged, with rate limits and
@@ -22,8 +23,23 @@ from urllib.parse import parse_qsl, quote, unquote
 from helpers import REPO
 
 SPEC_FILE = REPO.parent / "shared" / "schemas" / "github-rest-checks-subset.json"
+COLLECT_SPEC_FILE = REPO / "tests" / "schemas" / "github-rest-collect-subset.json"
 TOKEN = "ghs_FAKEtokenTHATmustNEVERbePRINTED0123"
 BOT = {"login": "github-actions[bot]", "type": "Bot"}
+
+
+def openapi_description() -> dict[str, Any]:
+    """The shared subset with the collect operations added: paths and components from both files (a component
+    both name must be the same text, or the two were cut from different descriptions)."""
+    spec: dict[str, Any] = json.loads(SPEC_FILE.read_text("utf-8"))
+    extra = json.loads(COLLECT_SPEC_FILE.read_text("utf-8"))
+    spec["paths"].update(extra["paths"])
+    for section, parts in extra["components"].items():
+        mine = spec["components"].setdefault(section, {})
+        for name, value in parts.items():
+            if mine.setdefault(name, value) != value:
+                raise ValueError(f"{COLLECT_SPEC_FILE.name}: components/{section}/{name} differs")
+    return spec
 
 
 @dataclass
