@@ -7,12 +7,13 @@ The engine never prints. It yields :class:`RawFinding` objects (a finding plus w
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from hrpolicy.evaluate.countries import CountryTable
-from hrpolicy.language.context import Ctx
+from hrpolicy.language.context import PENDING, Ctx, country_of
 from hrpolicy.language.pack import CompiledBody, CompiledRule, RulePack
 from hrpolicy.load.document import pointer_join
 from hrpolicy.model import NOTICE, SEVERITY_RANK
@@ -198,23 +199,22 @@ def _run_body(
     found_any = False
     product_scopes = ctx.vars["scopes"]
     cache = scopes if scopes is not None else {}
+    # A market reaches the scopes of what is offered there (its own customers and features).
+    over_markets = body.source_pointer == "/markets"
+    ctx.find_country = functools.partial(_find_country, body, countries)
     for index, (item, pointer, tag) in enumerate(_items(body, ctx, manifest)):
         ctx.cur = item
         ctx.vars["item"] = item
-        # A market reaches the scopes of what is offered there (its own customers and features).
-        own_scopes = _market_scopes(countries, manifest, item, pointer, cache)
-        ctx.vars["scopes"] = product_scopes if own_scopes is None else own_scopes
-        ctx.vars["country"] = None  # a country: expression must not see the previous item's country
+        if over_markets:
+            own_scopes = _market_scopes(countries, manifest, item, cache)
+            ctx.vars["scopes"] = product_scopes if own_scopes is None else own_scopes
+        ctx.vars["country"] = PENDING
         ctx.item_values = {}
         for name in lets:
             ctx.vars.pop(name, None)
         own = None if pointer is not None or item is manifest else f"{label}[{_base_key(item) or index}]"
         if tag is not None:
             own = f"{pointer}#{tag}"
-        code = _item_country(body, ctx, item)
-        facts = countries.facts(code) if code else countries.unknown()
-        ctx.vars["country"] = facts
-        ctx.item_values = {}  # values computed while finding the country saw none
         if body.when is not None and not body.when(ctx):
             if trail is not None and not per_text:
                 place = pointer if pointer is not None else _at(body, manifest)
@@ -240,14 +240,8 @@ def _run_body(
                 message = body.notice[1](ctx)
                 yield _raw(info.id, NOTICE, message, where, path, manifest, case, True, own)
             continue
-        severity = info.severity
-        if info.severity_in_high_risk and facts is not None and facts["tier"] == "high":
-            severity = info.severity_in_high_risk
-        for test, raised in rule.escalate:
-            if SEVERITY_RANK[raised] > SEVERITY_RANK[severity] and test(ctx):
-                severity = raised
         where = pointer if pointer is not None else _at(body, manifest)
-        raw = _raw(info.id, severity, body.message(ctx), where, path, manifest, case, False, own)
+        raw = _raw(info.id, _severity(rule, ctx), body.message(ctx), where, path, manifest, case, False, own)
         found_any = True
         if trail is not None:
             trail.append(TrailEntry(info.id, "" if per_text else where, "finding", raw.fingerprint, (), case))
@@ -258,18 +252,44 @@ def _run_body(
     ctx.vars["item"] = manifest
     ctx.vars["country"] = None
     ctx.vars["scopes"] = product_scopes
+    ctx.find_country = None
+
+
+def _severity(rule: CompiledRule, ctx: Ctx) -> str:
+    """A finding's severity: the rule's, raised in a high-risk country and by its escalations."""
+    info = rule.info
+    severity = info.severity
+    facts = country_of(ctx)
+    if info.severity_in_high_risk and facts is not None and facts["tier"] == "high":
+        severity = info.severity_in_high_risk
+    for test, raised in rule.escalate:
+        if SEVERITY_RANK[raised] > SEVERITY_RANK[severity] and test(ctx):
+            severity = raised
+    return severity
+
+
+def _find_country(body: CompiledBody, countries: CountryTable, ctx: Ctx) -> Any:
+    """The current item's country facts (``$country``), found on first use: many items are left out by
+    ``when`` before their country matters. Values computed on the way are set aside: they saw no country
+    yet, so the item computes them again if it needs them."""
+    saved_values, saved_cur = ctx.item_values, ctx.cur
+    item = ctx.cur = ctx.vars["item"]
+    ctx.vars["country"] = None  # a country: expression must not see the previous item's country
+    ctx.item_values = {}
+    try:
+        code = _item_country(body, ctx, item)
+    finally:
+        ctx.item_values, ctx.cur = saved_values, saved_cur
+    facts = ctx.vars["country"] = countries.facts(code) if code else countries.unknown()
+    return facts
 
 
 def _market_scopes(
-    countries: CountryTable,
-    manifest: Any,
-    item: Any,
-    pointer: str | None,
-    cache: dict[int, list[str] | None],
+    countries: CountryTable, manifest: Any, item: Any, cache: dict[int, list[str] | None]
 ) -> list[str] | None:
     """The scope words a market element reaches, when it records its own customers, capabilities or
     features (computed once per market and manifest: ``cache``)."""
-    if pointer is None or not pointer.startswith("/markets/") or not isinstance(item, dict):
+    if not isinstance(item, dict):
         return None
     if not any(key in item for key in ("customers", "capabilities", "features")):
         return None

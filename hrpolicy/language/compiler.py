@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 from hrpolicy.errors import RuleError
 from hrpolicy.language import tree as t
-from hrpolicy.language.context import UNSET, Ctx, Getter, Test, scan
+from hrpolicy.language.context import UNSET, Ctx, Getter, Test, country_of, scan
 from hrpolicy.language.functions import FUNCTIONS, SlotKind
 from hrpolicy.load.document import Document
 from hrpolicy.model import Operator
@@ -58,10 +58,50 @@ class Predicates:
                 raise RuleError(f"predicate {name!r} uses itself", doc.path, line, col)
             self._building.add(name)
             try:
-                test = self._built[key] = compile_condition(spec, self._scope_for(doc, visible))
+                sc = self._scope_for(doc, visible)
+                country = self.reads_country(name, sc.pack.item_values)
+                test = self._built[key] = _remembered(name, compile_condition(spec, sc), country)
             finally:
                 self._building.discard(name)
         return test
+
+    def reads_country(
+        self, name: str, item_values: frozenset[str], seen: frozenset[str] = frozenset()
+    ) -> bool:
+        """Whether a predicate reads ``$country``, itself, through a value that depends on the item or
+        through another predicate."""
+        if name in seen or name not in self.specs:
+            return False
+        spec = self.specs[name][1]
+        for ref in t.references(spec):
+            if ref.head == "country" or (
+                ref.head == "values" and ref.parts[:1] and ref.parts[0] in item_values
+            ):
+                return True
+        return any(self.reads_country(n, item_values, seen | {name}) for n in t.used_predicates(spec))
+
+
+def _remembered(name: str, test: Test, reads_country: bool) -> Test:
+    """A predicate's answer, remembered for the rest of the manifest. It sees only global names, so what it
+    answers depends on nothing but the current element, the item, the item's scopes, the manifest and, when
+    it reads it (``reads_country``), the item's country: rules that ask about the same pair (an assessment
+    and a market) ask once. The cache keeps the objects it is keyed by alive, so their identities cannot
+    be reused. With an evidence trail it always evaluates, so that what the predicate matched is recorded
+    where it is used."""
+
+    def remembered(ctx: Ctx) -> bool:
+        if ctx.trail is not None:
+            return test(ctx)
+        item, scopes = ctx.vars["item"], ctx.vars["scopes"]
+        # The item's country differs from rule to rule (each says how to find it): found now if read.
+        country = country_of(ctx) if reads_country else None
+        key = (name, id(ctx.cur), id(item), id(country), id(scopes))
+        hit = ctx.answers.get(key)
+        if hit is None:
+            hit = ctx.answers[key] = (test(ctx), ctx.cur, item, country, scopes)
+        return bool(hit[0])
+
+    return remembered
 
 
 class PackNames(NamedTuple):
@@ -173,6 +213,8 @@ def compile_ref(ref: t.Ref, sc: Scope) -> tuple[Getter, Any]:
     if head not in sc.names:
         known = sorted(sc.names | {"lists", "values", "patterns"} | set(sc.lets))
         raise sc.error(ptr, f"unknown reference ${head}{_hint((head,), known)}")
+    if head == "country":
+        return _walk(country_of, parts), UNSET
     return _walk(lambda ctx: ctx.vars[head], parts), UNSET
 
 

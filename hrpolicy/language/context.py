@@ -13,14 +13,19 @@ from typing import Any
 Getter = Callable[["Ctx"], Any]
 Test = Callable[["Ctx"], bool]
 UNSET: Any = object()
+#: ``$country`` before anything asked for it: the item's country is found on first use (many items are
+#: left out by ``when`` before their country matters).
+PENDING: Any = object()
 
 
 class Ctx:
     """Evaluation state for one manifest; quantifiers and items rebind ``cur`` and ``vars``."""
 
     __slots__ = (
+        "answers",
         "cur",
         "facts_of",
+        "find_country",
         "item_values",
         "today",
         "trail",
@@ -56,6 +61,8 @@ class Ctx:
             "country": None,
         }
         self.values: dict[str, Any] = {}
+        #: Predicates' answers for this manifest (see ``compiler._remembered``).
+        self.answers: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         #: Values that depend on the item (or its country), computed once per item: the engine gives each
         #: item, once its country is known, a fresh dict.
         self.item_values: dict[str, Any] = {}
@@ -65,6 +72,16 @@ class Ctx:
         #: While an evidence trail is recorded (``check --evidence``), the elements ``any`` quantifiers
         #: matched on the way to a condition's truth; None otherwise (the fast path).
         self.trail: list[Any] | None = None
+        #: Finds the current item's country facts when ``$country`` is PENDING (set by the engine).
+        self.find_country: Callable[[Ctx], Any] | None = None
+
+
+def country_of(ctx: Ctx) -> Any:
+    """``$country``: the current item's country facts, found on first use."""
+    facts = ctx.vars["country"]
+    if facts is PENDING:
+        facts = ctx.find_country(ctx) if ctx.find_country is not None else None
+    return facts
 
 
 def scan(ctx: Ctx, items: list[Any], as_name: str | None, visit: Callable[[Any], bool]) -> bool:

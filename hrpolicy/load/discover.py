@@ -31,7 +31,7 @@ class Discovered(NamedTuple):
 def discover(paths: Sequence[str]) -> Discovered:
     """Files as given; directories searched (recursively, skipping VCS, hidden and virtualenv folders);
     each file once. With no paths, ``./hrpolicy.yaml``. A path that does not exist is a usage error."""
-    files: list[Path] = []
+    files: list[tuple[Path, str]] = []  # each with its resolved path
     refused: list[ErrorRecord] = []
     for raw in paths or ["hrpolicy.yaml"]:
         path = Path(raw)
@@ -52,17 +52,17 @@ def discover(paths: Sequence[str]) -> Discovered:
             found = [path]
             root = os.path.realpath(path.parent)
         for candidate in found:
-            problem = _problem(candidate, root)
+            target = os.path.realpath(candidate)
+            problem = _problem(target, root)
             if problem:
                 refused.append(_refusal(candidate, problem))
             else:
-                files.append(candidate)
+                files.append((candidate, target))
     seen: set[str] = set()
     unique = []
-    for p in files:
-        key = os.path.realpath(p)
-        if key not in seen:
-            seen.add(key)
+    for p, target in files:
+        if target not in seen:
+            seen.add(target)
             unique.append(p)
     shown: set[str] = set()
     refused = [r for r in refused if not (r.path in shown or shown.add(r.path))]  # type: ignore[func-returns-value]
@@ -77,9 +77,8 @@ def _search(path: Path) -> list[Path]:
     return hits
 
 
-def _problem(path: Path, root: str) -> str | None:
-    """Why ``path`` is not read, or None."""
-    target = os.path.realpath(path)
+def _problem(target: str, root: str) -> str | None:
+    """Why the file at ``target`` (a resolved path) is not read, or None."""
     if target != root and not target.startswith(root.rstrip(os.sep) + os.sep):
         return "refused: it resolves to a file outside the directory being checked"
     try:

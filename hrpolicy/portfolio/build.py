@@ -185,7 +185,7 @@ def _product(result: ManifestResult, facts: dict[str, Any], prov: Mapping[str, A
         "owner": facts["owner"],
         "manifest": facts["manifest"],
         "source": "manifest",
-        "provenance": prov.get(os.path.realpath(result.manifest)),
+        "provenance": prov.get(os.path.realpath(result.manifest)) if prov else None,
         "open": open_,
         "by_severity": by,
         "waived": waived,
@@ -299,30 +299,42 @@ def _laws_in_force(laws: Sequence[Any], today: datetime.date) -> list[str]:
 
 
 def _rules(products: Sequence[Mapping[str, Any]], rules: Mapping[str, Any]) -> list[dict[str, Any]]:
-    rows = []
-    for rid, info in rules.items():
-        failing = waived = 0
-        worst = None
-        for p in products:
-            mine = [f for f in p["findings"] if f["rule"] == rid and f["severity"] != NOTICE]
-            open_ = [f for f in mine if not f["waived"]]
-            if open_:
-                failing += 1
-                top = max(open_, key=lambda f: SEVERITY_RANK[f["severity"]])["severity"]
-                worst = top if worst is None or SEVERITY_RANK[top] > SEVERITY_RANK[worst] else worst
-            elif mine:
-                waived += 1
-        rows.append(
-            {
-                "id": rid,
-                "title": info.title,
-                "severity": info.severity,
-                "worst": worst,
-                "failing": failing,
-                "waived": waived,
-                "passing": len(products) - failing - waived,
-            }
-        )
+    # Per rule: how many products it fails (an open finding), waives (findings, all waived), and the worst
+    # open severity. One pass over the findings, not one per rule and product.
+    failing: dict[str, int] = dict.fromkeys(rules, 0)
+    waived: dict[str, int] = dict.fromkeys(rules, 0)
+    worst: dict[str, str | None] = dict.fromkeys(rules)
+    for p in products:
+        top: dict[str, str | None] = {}  # rule -> worst open severity in this product (None: all waived)
+        for f in p["findings"]:
+            rid, severity = f["rule"], f["severity"]
+            if severity == NOTICE or rid not in failing:
+                continue
+            if f["waived"]:
+                top.setdefault(rid, None)
+            elif top.get(rid) is None or SEVERITY_RANK[severity] > SEVERITY_RANK[top[rid] or ""]:
+                top[rid] = severity
+        for rid, severity in top.items():
+            if severity is None:
+                waived[rid] += 1
+                continue
+            failing[rid] += 1
+            known = worst[rid]
+            worst[rid] = (
+                severity if known is None or SEVERITY_RANK[severity] > SEVERITY_RANK[known] else known
+            )
+    rows = [
+        {
+            "id": rid,
+            "title": info.title,
+            "severity": info.severity,
+            "worst": worst[rid],
+            "failing": failing[rid],
+            "waived": waived[rid],
+            "passing": len(products) - failing[rid] - waived[rid],
+        }
+        for rid, info in rules.items()
+    ]
     rows.sort(key=lambda r: (-SEVERITY_RANK.get(r["worst"] or "", -1), -r["failing"], r["id"]))
     return rows
 

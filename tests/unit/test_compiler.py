@@ -285,6 +285,54 @@ def test_values_that_mention_the_item_are_computed_per_item(tmp_path: Path) -> N
     assert [f.message for f in found] == ["VN=high", "DE=low"]
 
 
+def test_a_predicate_answers_once_per_element_and_item(tmp_path: Path) -> None:
+    # Two rules asking the same predicate about the same (assessment, market) pair evaluate it once.
+    calls: list[Any] = []
+    define = "predicates: {covers: {scope.markets: {contains: $item.country}, type: {counted: hria}}}"
+    check = (
+        "for_each: markets\nwhen: {any: {in: assessments, where: {use: covers}}}\nmessage: '{item.country}'"
+    )
+    pack = rule_file(rule("HRDD-TST-001", check), rule("HRDD-TST-002", check), define=define)
+    h = Harness(tmp_path, {"t.yaml": pack}, plugins=[counting_plugin(calls)])
+    found = h.findings(manifest(BODY))
+    assert sorted((f.rule, f.message) for f in found) == [("HRDD-TST-001", "VN"), ("HRDD-TST-002", "VN")]
+    # the type is tested for (VN, a1) and (DE, a2), the pairs whose scope matched; the second rule asks
+    # nothing new
+    assert calls == ["hria", "dpia"]
+    h.findings(manifest(BODY, product="q"))
+    assert len(calls) == 4  # ... and each manifest is asked afresh
+
+
+def test_a_predicate_reading_the_country_answers_per_rule(tmp_path: Path) -> None:
+    # The same item has a different country in rules that find it differently: a predicate reading
+    # $country must not answer one rule with what it found for the other.
+    define = "predicates: {risky: {$country.tier: {equals: high}}}"
+    pack = rule_file(
+        rule("HRDD-TST-001", "for_each: assessments\ncountry: VN\nwhen: {use: risky}\nmessage: '{item.id}'"),
+        rule("HRDD-TST-002", "for_each: assessments\ncountry: DE\nwhen: {use: risky}\nmessage: '{item.id}'"),
+        define=define,
+    )
+    found = Harness(tmp_path, {"t.yaml": pack}).findings(manifest(BODY))
+    assert sorted((f.rule, f.message) for f in found) == [("HRDD-TST-001", "a1"), ("HRDD-TST-001", "a2")]
+
+
+def test_the_country_is_found_only_when_read(tmp_path: Path) -> None:
+    # An item that `when` leaves out never has its country found; one that is reported has it.
+    calls: list[Any] = []
+    define = "values:\n  where_from: {if: {$item.id: {counted: a1}}, then: VN, else: DE}\n"
+    pack = rule_file(
+        rule(
+            "HRDD-TST-001",
+            "for_each: assessments\ncountry: $values.where_from\nwhen: {status: {equals: approved}}\n"
+            "message: '{item.id} {country.tier}'",
+        ),
+        define=define,
+    )
+    found = Harness(tmp_path, {"t.yaml": pack}, plugins=[counting_plugin(calls)]).findings(manifest(BODY))
+    assert [f.message for f in found] == ["a1 high"]
+    assert calls == ["a1"]  # a2 (a draft) was left out before its country mattered
+
+
 def test_unknown_value(tmp_path: Path) -> None:
     text = rule_file(
         rule("HRDD-TST-001", "when: {x: {in: $values.nope}}\nmessage: x"),
