@@ -153,9 +153,19 @@ def find(text: str) -> list[Identifier]:
 @functools.lru_cache(maxsize=8192)
 def _find(text: str, extra_regions: tuple[str, ...]) -> tuple[Identifier, ...]:
     found: list[Identifier] = []
-    for kind, pattern in (("email", _EMAIL), ("email", _EMAIL_SPELLED), ("messenger", _MESSENGER)):
-        for m in _search(pattern, text):
-            found.append(Identifier(kind, *m))
+    lowered = text.lower()
+    # Each pattern only where the text has what it cannot match without (most texts that get here are
+    # dates and counts, for the phone test): an address has "@" or a spelled-out "at", a chat link ".me/"
+    # or "whatsapp".
+    mails = "@" in text or "at" in lowered
+    chats = ".me/" in lowered or "whatsapp" in lowered
+    for kind, pattern, wanted in (
+        ("email", _EMAIL, mails),
+        ("email", _EMAIL_SPELLED, mails),
+        ("messenger", _MESSENGER, chats),
+    ):
+        if wanted:
+            found.extend(Identifier(kind, *m) for m in _search(pattern, text))
     if sum(1 for c in text if c.isdigit()) >= 7:
         taken = [(i.start, i.end) for i in found]
         for start, end in _search(_PHONE_CANDIDATE, text):
