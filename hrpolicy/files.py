@@ -6,9 +6,9 @@ half-written file or replacing what is not ours to replace.
 * :func:`display_path` shows a path relative to the working directory, with bytes that are not UTF-8
   escaped and a leading ``::`` made harmless (a folder named ``::error ...`` must not forge a GitHub
   workflow command at the start of an output line).
-* :func:`write_report` writes a report the user asked for: atomically over a regular file, through a
-  symbolic link or into a special file (``/dev/null``, a pipe) without replacing it, and never over a file
-  the same run reads.
+* :func:`report_file` (and :func:`write_report` for a text at hand) writes a report the user asked for as
+  it is produced: atomically over a regular file, through a symbolic link or into a special file
+  (``/dev/null``, a pipe) without replacing it, and never over a file the same run reads.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ import errno
 import os
 import stat
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import IO, Any
 
 
 class NotRegularFile(OSError):
@@ -100,12 +101,21 @@ def write_atomic(path: Path, data: bytes, *, private: bool = False, make_parents
 
     The file gets the usual permissions (0666 less the umask) unless ``private`` (cache files: 0600).
     """
+    with _atomic(path, "wb", private=private, make_parents=make_parents) as fh:
+        fh.write(data)
+
+
+@contextlib.contextmanager
+def _atomic(path: Path, mode: str, *, private: bool = False, make_parents: bool = True) -> Iterator[IO[Any]]:
+    """A file opened on a temporary file beside ``path``, renamed over ``path`` when the block ends without
+    an error (and removed when it does not)."""
     if make_parents:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700 if private else 0o777)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+        binary = "b" in mode
+        with os.fdopen(fd, mode, encoding=None if binary else "utf-8", newline=None if binary else "") as fh:
+            yield fh
         if not private:
             os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
@@ -122,9 +132,17 @@ def _umask() -> int:
 
 
 def write_report(path: str, text: str, *, inputs: Iterable[str | os.PathLike[str]] = ()) -> None:
-    """A report the user asked for. Over a regular file (or none): atomically, parents created. Through a
-    symbolic link or into a special file (``/dev/null``, a FIFO): written in place, never replaced. Never
-    over one of the run's ``inputs``. Failure is a usage error."""
+    """A report the user asked for, as :func:`report_file` writes it."""
+    with report_file(path, inputs=inputs) as fh:
+        fh.write(text)
+
+
+@contextlib.contextmanager
+def report_file(path: str, *, inputs: Iterable[str | os.PathLike[str]] = ()) -> Iterator[IO[str]]:
+    """A report the user asked for, written as it is produced (a report over thousands of manifests is
+    never held in memory as one text). Over a regular file (or none): atomically, parents created. Through
+    a symbolic link or into a special file (``/dev/null``, a FIFO): written in place, never replaced. Never
+    over one of the run's ``inputs``. Failure to write is a usage error."""
     from hrpolicy.errors import UsageError
 
     shown = display_path(path)
@@ -137,14 +155,15 @@ def write_report(path: str, text: str, *, inputs: Iterable[str | os.PathLike[str
         info = None
     except OSError as exc:
         raise UsageError(f"cannot write {shown}: {exc.strerror or exc}") from None
-    data = text.encode("utf-8")
     try:
         if info is not None and (stat.S_ISLNK(info.st_mode) or not stat.S_ISREG(info.st_mode)):
             if os.path.isdir(path):
                 raise UsageError(f"cannot write {shown}: it is a directory")
-            with open(path, "wb") as fh:  # through the link, or into the device or pipe, as it is
-                fh.write(data)
+            # through the link, or into the device or pipe, as it is
+            with open(path, "w", encoding="utf-8", newline="") as fh:
+                yield fh
         else:
-            write_atomic(Path(path), data)
+            with _atomic(Path(path), "w") as fh:
+                yield fh
     except OSError as exc:
         raise UsageError(f"cannot write {shown}: {exc.strerror or exc}") from None

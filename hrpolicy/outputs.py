@@ -6,13 +6,12 @@ write its kind of result (``check``, ``rules-test``, ``rules-lint``) and hands e
 
 from __future__ import annotations
 
-import io
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import IO, Any, NamedTuple
 
 from hrpolicy.errors import UsageError
-from hrpolicy.files import write_report
+from hrpolicy.files import report_file
 from hrpolicy.model import OutputFormat, OutputOptions, Writer
 
 
@@ -61,9 +60,8 @@ def write_outputs(
     plain = options._replace(color=False)
     for out in outputs:
         if out.target is not None:
-            buffer = io.StringIO()
-            out.write(result, buffer, plain)
-            write_report(out.target, buffer.getvalue(), inputs=inputs)
+            with report_file(out.target, inputs=inputs) as fh:
+                out.write(result, fh, plain)
     for out in outputs:
         if out.target is None:
             out.write(result, stdout, options)

@@ -314,6 +314,27 @@ def test_a_report_never_overwrites_the_manifest_being_checked(tmp_path: Path) ->
     assert (tmp_path / "hrpolicy.yaml").read_text("utf-8") == text
 
 
+def test_a_report_that_fails_half_way_leaves_the_old_one_and_no_temporary_file(tmp_path: Path) -> None:
+    # Reports are written as they are produced, into a temporary file renamed over the old report only
+    # once complete.
+    from hrpolicy.files import report_file
+
+    def fail_half_way(path: str) -> None:
+        with report_file(path) as fh:
+            fh.write("half of a new rep")
+            raise RuntimeError("the writer failed")
+
+    old = tmp_path / "report.json"
+    old.write_text("old report", "utf-8")
+    with pytest.raises(RuntimeError):
+        fail_half_way(str(old))
+    assert old.read_text("utf-8") == "old report"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"]
+    with report_file(str(old)) as fh:
+        fh.write("new report …")
+    assert old.read_text("utf-8") == "new report …"
+
+
 def test_dash_means_standard_output(tmp_path: Path) -> None:
     (tmp_path / "hrpolicy.yaml").write_text(manifest(), "utf-8")
     proc = check(tmp_path, "--format", "json=-")
