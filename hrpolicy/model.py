@@ -40,7 +40,7 @@ class ExitCode:
     INTERRUPTED = 130
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Location:
     """Where a finding points: the manifest file, 1-based line and column, and the item's JSON pointer."""
 
@@ -50,7 +50,7 @@ class Location:
     pointer: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AppliedWaiver:
     """A waiver that matched a finding. ``status`` is ``active`` or ``expired`` (then the finding counts)."""
 
@@ -63,7 +63,7 @@ class AppliedWaiver:
     source: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
     """One violation (or notice) of one rule for one item of one manifest."""
 
@@ -85,7 +85,7 @@ class Finding:
         return self.severity != NOTICE and not self.waived
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Reference:
     """A provision a rule rests on: framework plus section, e.g. ``UNGP`` / ``17-19``."""
 
@@ -94,7 +94,7 @@ class Reference:
     note: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RuleInfo:
     """The descriptive part of a rule (what reports, docs and ``explain`` show)."""
 
@@ -114,7 +114,7 @@ class RuleInfo:
     override: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ErrorRecord:
     """An input that could not be evaluated (exit 2)."""
 
@@ -129,7 +129,7 @@ class ErrorRecord:
         return f"{where(self.path, self.line, self.column)}: {one_line(self.message)}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ManifestResult:
     """The findings for one manifest, sorted by location then rule."""
 
@@ -142,7 +142,7 @@ class ManifestResult:
     trail: tuple[dict[str, Any], ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RatingSource:
     """A country rating source behind the tiers of a run (``tiers.sources`` of the country data)."""
 
@@ -152,7 +152,7 @@ class RatingSource:
     edition_date: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RunResult:
     """Everything one ``check`` run produced. Owns the exit code."""
 

@@ -57,7 +57,9 @@ def finding_dict(f: Finding) -> dict[str, Any]:
     }
 
 
-def report(result: RunResult) -> dict[str, Any]:
+def report(result: RunResult, *, with_results: bool = True) -> dict[str, Any]:
+    """The JSON report of a check (``with_results=False``: with an empty ``results`` list, for a writer
+    that writes each result as it goes)."""
     findings = result.findings()
     evidence = result.evidence
     out = {
@@ -76,11 +78,7 @@ def report(result: RunResult) -> dict[str, Any]:
             },
         },
         "evaluated_on": result.evaluated_on.isoformat(),
-        "results": [
-            {"manifest": r.manifest, "product": r.product, "findings": [finding_dict(f) for f in r.findings]}
-            | ({"evidence": [dict(e) for e in r.trail]} if evidence else {})
-            for r in result.results
-        ],
+        "results": [result_dict(r, evidence=evidence) for r in result.results] if with_results else [],
         "errors": [{"path": e.path, "line": e.line, "message": e.message} for e in result.errors],
         "summary": {
             "manifests": result.manifests,
@@ -90,6 +88,14 @@ def report(result: RunResult) -> dict[str, Any]:
             "exit_code": result.exit_code,
         },
     }
+    return out
+
+
+def result_dict(r: ManifestResult, *, evidence: bool) -> dict[str, Any]:
+    """One manifest's entry in the JSON report's ``results``."""
+    out = {"manifest": r.manifest, "product": r.product, "findings": [finding_dict(f) for f in r.findings]}
+    if evidence:
+        out["evidence"] = [dict(e) for e in r.trail]
     return out
 
 

@@ -7,8 +7,8 @@ import json
 from typing import IO, Any
 
 from hrpolicy import __version__, hookimpl
-from hrpolicy.model import LintResult, OutputFormat, TestRun
-from hrpolicy.reports import report
+from hrpolicy.model import LintResult, OutputFormat, RunResult, TestRun
+from hrpolicy.reports import report, result_dict
 
 
 def test_report(result: TestRun) -> dict[str, Any]:
@@ -46,10 +46,23 @@ def _dump(report: dict[str, Any], stream: IO[str]) -> None:
     stream.write("\n")
 
 
+def _dump_check(result: RunResult, stream: IO[str]) -> None:
+    """The check report, each manifest's result written as it is made: over 10,000 manifests, never every
+    finding as a dictionary at once. The text is what ``json.dump`` of the whole report would write."""
+    head = json.dumps(report(result, with_results=False), indent=2, ensure_ascii=False)
+    # Quotes inside JSON strings are escaped, so this text can only be the key itself.
+    before, after = head.split('\n  "results": [],', 1)
+    stream.write(before + '\n  "results": [')
+    for n, r in enumerate(result.results):
+        entry = json.dumps(result_dict(r, evidence=result.evidence), indent=2, ensure_ascii=False)
+        stream.write(("," if n else "") + "\n    " + entry.replace("\n", "\n    "))
+    stream.write(("\n  ]," if result.results else "],") + after + "\n")
+
+
 @hookimpl
 def hrpolicy_output_formats() -> tuple[OutputFormat, ...]:
     writers = {
-        "check": lambda result, stream, options: _dump(report(result), stream),
+        "check": lambda result, stream, options: _dump_check(result, stream),
         "rules-test": lambda result, stream, options: _dump(test_report(result), stream),
         "rules-lint": lambda result, stream, options: _dump(lint_report(result), stream),
     }

@@ -4,6 +4,7 @@ report read back."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import xml.etree.ElementTree as ET
@@ -154,6 +155,25 @@ def test_markdown_stays_under_its_limit_and_says_what_it_left_out(
     cut = output_markdown.render(result, limit=1200)
     assert len(cut.encode("utf-8")) <= 1200 < len(full)  # bytes: the severity icons take four each
     assert "more rows are not shown here" in cut
+
+
+@pytest.mark.parametrize("evidence", [False, True])
+@pytest.mark.parametrize("manifests", [0, 1, 3])
+def test_the_json_report_written_as_it_goes_is_the_whole_report(
+    builtin_session: Session, tmp_path: Path, evidence: bool, manifests: int
+) -> None:
+    # Each result is written as it is made; the text is exactly that of the whole report dumped at once.
+    companies = sorted((REPO / "examples" / "companies").glob("*.yaml"))[:manifests]
+    if companies:
+        result = api.check(
+            [str(p) for p in companies], today=TODAY, session=builtin_session, evidence=evidence
+        )
+    else:
+        result = api.check([str(EXAMPLE)], today=TODAY, session=builtin_session, evidence=evidence)
+        result = dataclasses.replace(result, results=())
+    assert len(result.results) == manifests
+    whole = json.dumps(report(result), indent=2, ensure_ascii=False) + "\n"
+    assert render(builtin_session, result, "json") == whole
 
 
 def test_the_json_report_reads_back(builtin_session: Session, tmp_path: Path) -> None:
