@@ -145,12 +145,33 @@ def _worth_a_look(text: str) -> bool:
 
 def find(text: str) -> list[Identifier]:
     """Every identifier in ``normalise(text)``, in order (spans index the normalised text)."""
+    found = _scan(text, _regions.get())
+    return list(found[1]) if found else []
+
+
+#: Texts up to this length have their answer remembered: the same few texts (keys, ids, roles, dates)
+#: are asked about hundreds of times per manifest by the rules, the messages and every output.
+REMEMBERED_LENGTH = 200
+
+
+def _scan(text: str, extra_regions: tuple[str, ...]) -> tuple[str, tuple[Identifier, ...]] | None:
+    """(the normalised text, its identifiers), or None when it holds none."""
+    if len(text) <= REMEMBERED_LENGTH:
+        return _scan_short(text, extra_regions)
+    return _scan_text(text, extra_regions)
+
+
+def _scan_text(text: str, extra_regions: tuple[str, ...]) -> tuple[str, tuple[Identifier, ...]] | None:
     if not _worth_a_look(text):
-        return []
-    return list(_find(normalise(text), _regions.get()))
+        return None
+    normal = normalise(text)
+    found = _find(normal, extra_regions)
+    return (normal, found) if found else None
 
 
-@functools.lru_cache(maxsize=8192)
+_scan_short = functools.lru_cache(maxsize=16384)(_scan_text)
+
+
 def _find(text: str, extra_regions: tuple[str, ...]) -> tuple[Identifier, ...]:
     found: list[Identifier] = []
     lowered = text.lower()
@@ -243,12 +264,10 @@ def has_identifier(text: str, kinds: Iterable[str] = KINDS) -> bool:
 def shown(text: str) -> str:
     """``text`` as it may be shown: unchanged unless it holds an identifier; then normalised, with every
     identifier replaced by ``[redacted]``."""
-    if not _worth_a_look(text):
+    hit = _scan(text, _regions.get())
+    if hit is None:
         return text
-    normal = normalise(text)
-    found = _find(normal, _regions.get())
-    if not found:
-        return text
+    normal, found = hit
     out, pos = [], 0
     for ident in found:
         if ident.start < pos:
