@@ -209,12 +209,10 @@ def _run_body(
             own_scopes = _market_scopes(countries, manifest, item, cache)
             ctx.vars["scopes"] = product_scopes if own_scopes is None else own_scopes
         ctx.vars["country"] = PENDING
-        ctx.item_values = {}
+        if ctx.item_values:  # a fresh dict only when the last item computed something
+            ctx.item_values = {}
         for name in lets:
             ctx.vars.pop(name, None)
-        own = None if pointer is not None or item is manifest else f"{label}[{_base_key(item) or index}]"
-        if tag is not None:
-            own = f"{pointer}#{tag}"
         if body.when is not None and not body.when(ctx):
             if trail is not None and not per_text:
                 place = pointer if pointer is not None else _at(body, manifest)
@@ -238,9 +236,11 @@ def _run_body(
             if body.notice is not None and body.notice[0](ctx):
                 where = pointer if pointer is not None else _at(body, manifest)
                 message = body.notice[1](ctx)
+                own = _own(label, item, index, pointer, tag, manifest)
                 yield _raw(info.id, NOTICE, message, where, path, manifest, case, True, own)
             continue
         where = pointer if pointer is not None else _at(body, manifest)
+        own = _own(label, item, index, pointer, tag, manifest)
         raw = _raw(info.id, _severity(rule, ctx), body.message(ctx), where, path, manifest, case, False, own)
         found_any = True
         if trail is not None:
@@ -253,6 +253,18 @@ def _run_body(
     ctx.vars["country"] = None
     ctx.vars["scopes"] = product_scopes
     ctx.find_country = None
+
+
+def _own(
+    label: str, item: Any, index: int, pointer: str | None, tag: str | None, manifest: Any
+) -> str | None:
+    """What tells a finding's item apart when its pointer alone does not: a text's place among the keys
+    of its mapping, or the identity of an item that is not in this manifest (``$base.markets``)."""
+    if tag is not None:
+        return f"{pointer}#{tag}"
+    if pointer is not None or item is manifest:
+        return None
+    return f"{label}[{_base_key(item) or index}]"
 
 
 def _severity(rule: CompiledRule, ctx: Ctx) -> str:
