@@ -257,8 +257,11 @@ KINDS = ("email", "phone", "messenger")
 
 
 def has_identifier(text: str, kinds: Iterable[str] = KINDS) -> bool:
-    wanted = set(kinds)
-    return any(i.kind in wanted for i in find(text))
+    hit = _scan(text, _regions.get())
+    if hit is None:
+        return False
+    wanted = kinds if isinstance(kinds, (frozenset, set, tuple)) else tuple(kinds)
+    return any(i.kind in wanted for i in hit[1])
 
 
 def shown(text: str) -> str:
