@@ -131,37 +131,47 @@ def evaluate(
     owner = str(product.get("id")) if isinstance(product, dict) else manifest_path
     out: list[RawFinding] = []
     records = review_records(manifest) if trail is not None else frozenset()
-    scopes: dict[int, list[str] | None] = {}  # each market's own $scopes, computed once per manifest
+    scopes = _market_scopes(countries, manifest)
     for rule in pack.rules:
         for case, body in enumerate(rule.bodies):
             out.extend(_run_body(rule, case, body, ctx, manifest, owner, countries, trail, records, scopes))
     return out
 
 
-def _items(body: CompiledBody, ctx: Ctx, manifest: Any) -> Iterator[tuple[Any, str | None, str | None]]:
-    """(item, JSON pointer or None, a tag telling items at one pointer apart, or None)."""
+class _Items(NamedTuple):
+    """A body's items. Pointers are made only where needed (a finding, the trail), from ``source_pointer``
+    and the index, or taken from ``pointers`` (texts); ``tags`` tell texts at one pointer apart."""
+
+    items: list[Any]
+    source_pointer: str | None = None
+    pointers: list[str] | None = None
+    tags: list[str | None] | None = None
+
+    def pointer(self, index: int) -> str | None:
+        if self.pointers is not None:
+            return self.pointers[index]
+        return None if self.source_pointer is None else f"{self.source_pointer}/{index}"
+
+
+def _items(body: CompiledBody, ctx: Ctx, manifest: Any) -> _Items:
     if body.strings_under is not None:
-        for key in body.strings_under:
-            yield from _strings(
+        found = [
+            text
+            for key in body.strings_under
+            for text in _strings(
                 manifest.get(key) if isinstance(manifest, dict) else None, pointer_join("", key)
             )
-        return
+        ]
+        return _Items([t[0] for t in found], None, [t[1] for t in found], [t[2] for t in found])
     if body.source is None:
-        yield manifest, None, None
-        return
+        return _Items([manifest])
     items = body.source(ctx)
-    if not isinstance(items, list):
-        return
-    for i, item in enumerate(items):
-        if body.source_pointer is not None:
-            yield item, pointer_join(body.source_pointer, i), None
-        else:
-            # Not a list of this manifest ($base.markets, a computed list): no location of its own, so its
-            # identity comes from the element itself.
-            yield item, None, None
+    # A list not of this manifest ($base.markets, a computed list) has no location of its own: its items'
+    # identity comes from the elements themselves.
+    return _Items(items if isinstance(items, list) else [], body.source_pointer)
 
 
-def _strings(value: Any, pointer: str) -> Iterator[tuple[Any, str | None, str | None]]:
+def _strings(value: Any, pointer: str) -> Iterator[tuple[str, str, str | None]]:
     """Every text under ``value``: strings, mapping keys and numbers (``+4915112345678`` is a number in
     YAML 1.2). A key is reported at its mapping's pointer, so a finding about a key never carries it; its
     position in the mapping (never its text) tells findings on different keys apart."""
@@ -188,26 +198,24 @@ def _run_body(
     countries: CountryTable,
     trail: list[TrailEntry] | None = None,
     records: frozenset[int] = frozenset(),
-    scopes: dict[int, list[str] | None] | None = None,
+    scopes: Mapping[int, list[str]] | None = None,
 ) -> Iterator[RawFinding]:
     info = rule.info
     lets = tuple(body.lets)
-    label = body.label
     # A rule scanning every text (strings_under) has one entry per manifest in the trail, not one per
     # text: a text's place would show the mapping keys on its way.
     per_text = body.strings_under is not None
     found_any = False
     product_scopes = ctx.vars["scopes"]
-    cache = scopes if scopes is not None else {}
     # A market reaches the scopes of what is offered there (its own customers and features).
-    over_markets = body.source_pointer == "/markets"
+    own_scopes = scopes if scopes and body.source_pointer == "/markets" else None
     ctx.find_country = functools.partial(_find_country, body, countries)
-    for index, (item, pointer, tag) in enumerate(_items(body, ctx, manifest)):
+    items = _items(body, ctx, manifest)
+    for index, item in enumerate(items.items):
         ctx.cur = item
         ctx.vars["item"] = item
-        if over_markets:
-            own_scopes = _market_scopes(countries, manifest, item, cache)
-            ctx.vars["scopes"] = product_scopes if own_scopes is None else own_scopes
+        if own_scopes is not None:
+            ctx.vars["scopes"] = own_scopes.get(id(item), product_scopes)
         ctx.vars["country"] = PENDING
         if ctx.item_values:  # a fresh dict only when the last item computed something
             ctx.item_values = {}
@@ -215,8 +223,9 @@ def _run_body(
             ctx.vars.pop(name, None)
         if body.when is not None and not body.when(ctx):
             if trail is not None and not per_text:
-                place = pointer if pointer is not None else _at(body, manifest)
-                trail.append(TrailEntry(info.id, place, "not_applicable", case=case))
+                trail.append(
+                    TrailEntry(info.id, _place(body, items, index, manifest), "not_applicable", case=case)
+                )
             continue
         cleared: list[Any] | None = None
         if trail is None:
@@ -230,17 +239,16 @@ def _run_body(
         if passed:
             if trail is not None and not per_text:
                 # The item's place: its pointer, else where a finding about it would point.
-                place = pointer if pointer is not None else _at(body, manifest)
                 cleared_by = evidence_of(cleared or (), records)
-                trail.append(TrailEntry(info.id, place, "passed", "", cleared_by, case))
+                trail.append(
+                    TrailEntry(info.id, _place(body, items, index, manifest), "passed", "", cleared_by, case)
+                )
             if body.notice is not None and body.notice[0](ctx):
-                where = pointer if pointer is not None else _at(body, manifest)
                 message = body.notice[1](ctx)
-                own = _own(label, item, index, pointer, tag, manifest)
+                where, own = _place(body, items, index, manifest), _own(body, items, index, manifest)
                 yield _raw(info.id, NOTICE, message, where, path, manifest, case, True, own)
             continue
-        where = pointer if pointer is not None else _at(body, manifest)
-        own = _own(label, item, index, pointer, tag, manifest)
+        where, own = _place(body, items, index, manifest), _own(body, items, index, manifest)
         raw = _raw(info.id, _severity(rule, ctx), body.message(ctx), where, path, manifest, case, False, own)
         found_any = True
         if trail is not None:
@@ -255,16 +263,34 @@ def _run_body(
     ctx.find_country = None
 
 
-def _own(
-    label: str, item: Any, index: int, pointer: str | None, tag: str | None, manifest: Any
-) -> str | None:
+def _place(body: CompiledBody, items: _Items, index: int, manifest: Any) -> str:
+    """Where a finding about an item points: its pointer, else the first ``at:`` path that exists."""
+    pointer = items.pointer(index)
+    return pointer if pointer is not None else _at(body, manifest)
+
+
+def _market_scopes(countries: CountryTable, manifest: Any) -> dict[int, list[str]]:
+    """The scope words each market element reaches that records its own customers, capabilities or
+    features (by the element's identity; computed once per manifest)."""
+    markets = manifest.get("markets") if isinstance(manifest, dict) else None
+    return {
+        id(m): countries.scopes_reached(manifest, m)
+        for m in markets or ()
+        if isinstance(m, dict) and any(key in m for key in ("customers", "capabilities", "features"))
+    }
+
+
+def _own(body: CompiledBody, items: _Items, index: int, manifest: Any) -> str | None:
     """What tells a finding's item apart when its pointer alone does not: a text's place among the keys
     of its mapping, or the identity of an item that is not in this manifest (``$base.markets``)."""
+    tag = items.tags[index] if items.tags is not None else None
+    pointer = items.pointer(index)
     if tag is not None:
         return f"{pointer}#{tag}"
+    item = items.items[index]
     if pointer is not None or item is manifest:
         return None
-    return f"{label}[{_base_key(item) or index}]"
+    return f"{body.label}[{_base_key(item) or index}]"
 
 
 def _severity(rule: CompiledRule, ctx: Ctx) -> str:
@@ -294,20 +320,6 @@ def _find_country(body: CompiledBody, countries: CountryTable, ctx: Ctx) -> Any:
         ctx.item_values, ctx.cur = saved_values, saved_cur
     facts = ctx.vars["country"] = countries.facts(code) if code else countries.unknown()
     return facts
-
-
-def _market_scopes(
-    countries: CountryTable, manifest: Any, item: Any, cache: dict[int, list[str] | None]
-) -> list[str] | None:
-    """The scope words a market element reaches, when it records its own customers, capabilities or
-    features (computed once per market and manifest: ``cache``)."""
-    if not isinstance(item, dict):
-        return None
-    if not any(key in item for key in ("customers", "capabilities", "features")):
-        return None
-    if id(item) not in cache:
-        cache[id(item)] = countries.scopes_reached(manifest, item)
-    return cache[id(item)]
 
 
 def _item_country(body: CompiledBody, ctx: Ctx, item: Any) -> str | None:

@@ -256,7 +256,20 @@ def compile_subject(node: t.Path | t.Ref, sc: Scope) -> Getter:
     """A condition key: ``$ref.path`` or a path relative to the current element."""
     if isinstance(node, t.Ref):
         return compile_ref(node, sc)[0]
-    return _walk(lambda ctx: ctx.cur, node.parts)
+    return _from_current(node.parts)
+
+
+def _from_current(parts: tuple[str, ...]) -> Getter:
+    """A path from the current element, one call per lookup (the most frequent lookup of all)."""
+    if len(parts) == 1:
+        (k,) = parts
+
+        def one(ctx: Ctx) -> Any:
+            o = ctx.cur
+            return o.get(k) if type(o) is dict else None
+
+        return one
+    return _walk(lambda ctx: ctx.cur, parts)
 
 
 # --------------------------------------------------------------------------------------------- values
