@@ -109,6 +109,8 @@ def _matches_any(value: Any, patterns: Any, ctx: EvalContext) -> bool:
 
 
 def _eq(value: Any, arg: Any, ctx: EvalContext | None = None) -> bool:
+    if type(value) is str and type(arg) is str:  # most comparisons: decided at once
+        return value == arg
     if isinstance(value, datetime.date) or isinstance(arg, datetime.date):
         return as_date(value) == as_date(arg) is not None
     if value is None:
@@ -132,6 +134,8 @@ def _contains(value: Any, arg: Any, ctx: EvalContext) -> bool:
 def _member(element: Any, collection: Any) -> bool:
     """``element in collection`` with rule equality: ``true`` is not ``1`` (Python says it is), and an
     unhashable element (a mapping or list from the manifest) is simply not in a prepared frozenset."""
+    if type(element) is str:
+        return element in collection
     if isinstance(element, bool) or (type(element) in (int, float) and element in (0, 1)):
         return any(_eq(element, c) for c in collection)
     try:

@@ -367,7 +367,8 @@ def compile_condition(node: t.Condition, sc: Scope) -> Test:
     if isinstance(node, t.Use):
         return _and([_predicate(name, sc) for name in node.names])
     get = compile_subject(node.subject, sc)
-    return _and([_compile_operator(get, op, sc) for op in node.ops])
+    key = node.subject.parts[0] if isinstance(node.subject, t.Path) and len(node.subject.parts) == 1 else None
+    return _and([_compile_operator(get, op, sc, key) for op in node.ops])
 
 
 # With an evidence trail (ctx.trail), what a failed branch, a negated condition or a non-matching element
@@ -423,7 +424,9 @@ def _predicate(name: t.Name, sc: Scope) -> Test:
     return known.compile(name.value, sc.names)
 
 
-def _compile_operator(get: Getter, node: t.OpTest, sc: Scope) -> Test:
+def _compile_operator(get: Getter, node: t.OpTest, sc: Scope, key: str | None = None) -> Test:
+    """``get`` tested by the operator. ``key``: the subject is that key of the current element, looked up
+    in the same call (conditions such as ``status: {equals: planned}`` are the most frequent of all)."""
     operator = sc.pack.operators.get(node.op)
     if operator is None:
         raise sc.error(node.ptr, f"unknown operator {node.op!r}{_hint((node.op,), sc.pack.operators)}")
@@ -435,6 +438,13 @@ def _compile_operator(get: Getter, node: t.OpTest, sc: Scope) -> Test:
                 const = prepare(const)
             except ValueError as exc:
                 raise sc.error(node.ptr, f"{node.op}: {exc}") from None
+        if key is not None:
+
+            def test_key(ctx: Ctx) -> bool:
+                o = ctx.cur
+                return test(o.get(key) if type(o) is dict else None, const, ctx)
+
+            return test_key
         return lambda ctx: test(get(ctx), const, ctx)
     if prepare is None:
         return lambda ctx: test(get(ctx), arg_get(ctx), ctx)
@@ -468,6 +478,26 @@ def _compile_quantifier(node: t.Quantifier, sc: Scope) -> Test:
     found = kind == "any"
 
     def quantify(ctx: Ctx) -> bool:
+        if ctx.trail is None and country_name is None:
+            # The usual case, without the visitor: each element is the current element (and the ``as``
+            # name) in turn.
+            saved, variables = ctx.cur, ctx.vars
+            saved_as = variables.get(as_name, UNSET) if as_name else UNSET
+            try:
+                for el in as_list(src(ctx)):
+                    ctx.cur = el
+                    if as_name:
+                        variables[as_name] = el
+                    if bool(test(ctx)) is stop_on:
+                        return found
+            finally:
+                ctx.cur = saved
+                if as_name:
+                    if saved_as is UNSET:
+                        variables.pop(as_name, None)
+                    else:
+                        variables[as_name] = saved_as
+            return not found
         visit = _recording(ctx, test, stop_on, record=found)
         if country_name is None:
             stopped = scan(ctx, as_list(src(ctx)), as_name, visit)
