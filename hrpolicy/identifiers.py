@@ -176,13 +176,15 @@ def _find(text: str, extra_regions: tuple[str, ...]) -> tuple[Identifier, ...]:
     found: list[Identifier] = []
     lowered = text.lower()
     # Each pattern only where the text has what it cannot match without (most texts that get here are
-    # dates and counts, for the phone test): an address has "@" or a spelled-out "at", a chat link ".me/"
-    # or "whatsapp".
-    mails = "@" in text or "at" in lowered
+    # dates and counts, for the phone test, or messages in English, full of "at"): an address has "@" or
+    # a bracketed "at"; a spelled-out one " at " and "dot" (whitespace is single spaces by now); a chat
+    # link ".me/" or "whatsapp".
+    mails = "@" in text or ("at" in lowered and any(c in text for c in "[({<"))
+    spelled = " at " in lowered and "dot" in lowered
     chats = ".me/" in lowered or "whatsapp" in lowered
     for kind, pattern, wanted in (
         ("email", _EMAIL, mails),
-        ("email", _EMAIL_SPELLED, mails),
+        ("email", _EMAIL_SPELLED, spelled),
         ("messenger", _MESSENGER, chats),
     ):
         if wanted:
