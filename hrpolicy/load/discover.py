@@ -44,16 +44,16 @@ def discover(paths: Sequence[str]) -> Discovered:
             refused.append(_refusal(path, exc.strerror or "cannot be read"))
             continue
         if is_dir:
-            found = list(_search(path))
+            root = os.path.realpath(path)
+            found = _search(path, root)
             if not found:
                 raise UsageError(f"no {', '.join(MANIFEST_NAMES)} found under {display_path(raw)}")
-            root = os.path.realpath(path)
         else:
-            found = [path]
             root = os.path.realpath(path.parent)
-        for candidate in found:
-            target = os.path.realpath(candidate)
-            problem = _problem(target, root)
+            found = [(path, None)]
+        for candidate, known in found:
+            target = known if known is not None else os.path.realpath(candidate)
+            problem = None if known is not None else _problem(target, root)
             if problem:
                 refused.append(_refusal(candidate, problem))
             else:
@@ -69,12 +69,39 @@ def discover(paths: Sequence[str]) -> Discovered:
     return Discovered(unique, refused)
 
 
-def _search(path: Path) -> list[Path]:
-    hits: list[Path] = []
-    for root, dirs, names in os.walk(path):  # symbolic links to directories are not followed
-        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
-        hits.extend(Path(root, f) for f in sorted(names) if f in MANIFEST_NAMES)
+def _search(path: Path, root: str) -> list[tuple[Path, str | None]]:
+    """Manifests under ``path`` (whose resolved path is ``root``), in sorted order, each with its resolved
+    path when the directory listing already shows it is a regular file reached through no link (then
+    nothing more needs checking); links and other kinds get None and are checked one by one. Links to
+    directories are not followed, and folders that cannot be listed are passed over."""
+    hits: list[tuple[Path, str | None]] = []
+    stack = [(path, root)]
+    while stack:
+        folder, real = stack.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError:
+            continue
+        subfolders = []
+        for entry in entries:
+            name = entry.name
+            if entry.is_dir(follow_symlinks=False):
+                if name not in SKIP_DIRS and not name.startswith("."):
+                    subfolders.append((folder / name, os.path.join(real, name)))
+            elif name in MANIFEST_NAMES and not _links_to_folder(entry):
+                plain = entry.is_file(follow_symlinks=False) and not entry.is_symlink()
+                hits.append((folder / name, os.path.join(real, name) if plain else None))
+        stack.extend(reversed(subfolders))
     return hits
+
+
+def _links_to_folder(entry: os.DirEntry[str]) -> bool:
+    """A link to a folder is no manifest (a broken link or a loop of links is, and is refused later)."""
+    try:
+        return entry.is_symlink() and entry.is_dir()
+    except OSError:
+        return False
 
 
 def _problem(target: str, root: str) -> str | None:
