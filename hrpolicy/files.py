@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import os
 import stat
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, cast
 
 
 class NotRegularFile(OSError):
@@ -101,28 +102,28 @@ def write_atomic(path: Path, data: bytes, *, private: bool = False, make_parents
 
     The file gets the usual permissions (0666 less the umask) unless ``private`` (cache files: 0600).
     """
-    with _atomic(path, "wb", private=private, make_parents=make_parents) as fh:
-        fh.write(data)
-
-
-@contextlib.contextmanager
-def _atomic(path: Path, mode: str, *, private: bool = False, make_parents: bool = True) -> Iterator[IO[Any]]:
-    """A file opened on a temporary file beside ``path``, renamed over ``path`` when the block ends without
-    an error (and removed when it does not)."""
-    if make_parents:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700 if private else 0o777)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = _temporary(path, private=private, make_parents=make_parents)
     try:
-        binary = "b" in mode
-        with os.fdopen(fd, mode, encoding=None if binary else "utf-8", newline=None if binary else "") as fh:
-            yield fh
-        if not private:
-            os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        _install(tmp, path, private=private)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def _temporary(path: Path, *, private: bool = False, make_parents: bool = True) -> tuple[int, str]:
+    if make_parents:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700 if private else 0o777)
+    return tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+
+
+def _install(tmp: str, path: Path, *, private: bool = False) -> None:
+    """The finished temporary file in place of ``path``, with the usual permissions unless ``private``."""
+    if not private:
+        os.chmod(tmp, 0o666 & ~_umask())
+    os.replace(tmp, path)
 
 
 def _umask() -> int:
@@ -140,9 +141,10 @@ def write_report(path: str, text: str, *, inputs: Iterable[str | os.PathLike[str
 @contextlib.contextmanager
 def report_file(path: str, *, inputs: Iterable[str | os.PathLike[str]] = ()) -> Iterator[IO[str]]:
     """A report the user asked for, written as it is produced (a report over thousands of manifests is
-    never held in memory as one text). Over a regular file (or none): atomically, parents created. Through
-    a symbolic link or into a special file (``/dev/null``, a FIFO): written in place, never replaced. Never
-    over one of the run's ``inputs``. Failure to write is a usage error."""
+    never held in memory as one text). Over a regular file (or none): atomically, parents created, and
+    left as it was when the writer fails. Through a symbolic link or into a special file (``/dev/null``,
+    a FIFO): written in place once complete, never replaced. Never over one of the run's ``inputs``.
+    Failure to write is a usage error; an error of the writer itself passes through unchanged."""
     from hrpolicy.errors import UsageError
 
     shown = display_path(path)
@@ -155,15 +157,71 @@ def report_file(path: str, *, inputs: Iterable[str | os.PathLike[str]] = ()) -> 
         info = None
     except OSError as exc:
         raise UsageError(f"cannot write {shown}: {exc.strerror or exc}") from None
+    in_place = info is not None and (stat.S_ISLNK(info.st_mode) or not stat.S_ISREG(info.st_mode))
+    if in_place and os.path.isdir(path):
+        raise UsageError(f"cannot write {shown}: it is a directory")
+
+    def failed(exc: OSError) -> UsageError:
+        return UsageError(f"cannot write {shown}: {exc.strerror or exc}")
+
+    if in_place:
+        # Through the link, or into the device or pipe, as it is: only once the report is complete, so
+        # a writer that fails leaves the file behind the link as it was.
+        buffer = io.StringIO()
+        yield buffer
+        try:
+            with open(path, "w", encoding="utf-8", newline="") as out:
+                out.write(buffer.getvalue())
+        except OSError as exc:
+            raise failed(exc) from None
+        return
     try:
-        if info is not None and (stat.S_ISLNK(info.st_mode) or not stat.S_ISREG(info.st_mode)):
-            if os.path.isdir(path):
-                raise UsageError(f"cannot write {shown}: it is a directory")
-            # through the link, or into the device or pipe, as it is
-            with open(path, "w", encoding="utf-8", newline="") as fh:
-                yield fh
-        else:
-            with _atomic(Path(path), "w") as fh:
-                yield fh
+        fd, tmp = _temporary(Path(path))
     except OSError as exc:
-        raise UsageError(f"cannot write {shown}: {exc.strerror or exc}") from None
+        raise failed(exc) from None
+    installed = False
+    fh = os.fdopen(fd, "w", encoding="utf-8", newline="")
+    try:
+        # The writer's own errors pass through as they are; only writing, closing and renaming the file
+        # are failures to write.
+        yield cast(IO[str], _Checked(fh))
+        try:
+            fh.close()
+            _install(tmp, Path(path))
+        except OSError as exc:
+            raise failed(exc) from None
+        installed = True
+    except _Unwritable as exc:
+        raise failed(exc.cause) from None
+    finally:
+        if not installed:
+            with contextlib.suppress(OSError):
+                fh.close()
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+class _Unwritable(Exception):
+    """Writing a report's text failed (a full disk): told apart from the writer's own errors."""
+
+    def __init__(self, cause: OSError):
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+class _Checked(io.TextIOBase):
+    """The report file as its writer sees it: a failed write is :class:`_Unwritable`, so that an
+    ``OSError`` of the writer's own (a template it cannot read) is not taken for a failure to write."""
+
+    def __init__(self, fh: IO[str]):
+        super().__init__()
+        self._fh = fh
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        try:
+            return self._fh.write(text)
+        except OSError as exc:
+            raise _Unwritable(exc) from exc

@@ -86,11 +86,15 @@ def _search(path: Path, root: str) -> list[tuple[Path, str | None]]:
         subfolders = []
         for entry in entries:
             name = entry.name
-            if entry.is_dir(follow_symlinks=False):
+            try:
+                is_folder = entry.is_dir(follow_symlinks=False)
+                plain = entry.is_file(follow_symlinks=False) and not entry.is_symlink()
+            except OSError:  # where listings carry no file types and the entry cannot be looked at
+                is_folder = plain = False
+            if is_folder:
                 if name not in SKIP_DIRS and not name.startswith("."):
                     subfolders.append((folder / name, os.path.join(real, name)))
             elif name in MANIFEST_NAMES and not _links_to_folder(entry):
-                plain = entry.is_file(follow_symlinks=False) and not entry.is_symlink()
                 hits.append((folder / name, os.path.join(real, name) if plain else None))
         stack.extend(reversed(subfolders))
     return hits

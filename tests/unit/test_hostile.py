@@ -335,6 +335,54 @@ def test_a_report_that_fails_half_way_leaves_the_old_one_and_no_temporary_file(t
     assert old.read_text("utf-8") == "new report …"
 
 
+def test_a_report_through_a_link_that_fails_half_way_leaves_the_target_as_it_was(tmp_path: Path) -> None:
+    from hrpolicy.files import report_file
+
+    def fail_half_way(path: str) -> None:
+        with report_file(path) as fh:
+            fh.write("half of a new rep")
+            raise RuntimeError("the writer failed")
+
+    (tmp_path / "real.json").write_text("old report", "utf-8")
+    os.symlink("real.json", tmp_path / "link.json")
+    with pytest.raises(RuntimeError):
+        fail_half_way(str(tmp_path / "link.json"))
+    assert (tmp_path / "real.json").read_text("utf-8") == "old report"
+    with report_file(str(tmp_path / "link.json")) as fh:
+        fh.write("new report")
+    assert (tmp_path / "link.json").is_symlink()
+    assert (tmp_path / "real.json").read_text("utf-8") == "new report"
+
+
+def test_an_error_of_the_writer_itself_is_not_called_a_failure_to_write(tmp_path: Path) -> None:
+    # Only writing, closing and renaming the report are "cannot write"; the writer's own OSError (a file
+    # it reads) passes through as it is, so it is reported as what it is.
+    from hrpolicy.errors import UsageError
+    from hrpolicy.files import report_file
+
+    def reads_a_missing_file(path: str) -> None:
+        with report_file(path) as fh:
+            fh.write("x")
+            (tmp_path / "missing-template").read_text("utf-8")
+
+    with pytest.raises(FileNotFoundError):
+        reads_a_missing_file(str(tmp_path / "out.json"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+    class Full:
+        def write(self, text: str) -> int:
+            raise OSError(28, "No space left on device")
+
+    def fills_the_disk(path: str) -> None:
+        with report_file(path) as fh:
+            fh._fh = Full()  # type: ignore[attr-defined]  # the file the writer sees, as a full disk
+            fh.write("x")
+
+    with pytest.raises(UsageError, match=r"cannot write .*No space left on device"):
+        fills_the_disk(str(tmp_path / "out.json"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
 def test_dash_means_standard_output(tmp_path: Path) -> None:
     (tmp_path / "hrpolicy.yaml").write_text(manifest(), "utf-8")
     proc = check(tmp_path, "--format", "json=-")
