@@ -148,6 +148,10 @@ def report_file(path: str, *, inputs: Iterable[str | os.PathLike[str]] = ()) -> 
     from hrpolicy.errors import UsageError
 
     shown = display_path(path)
+
+    def failed(exc: OSError) -> UsageError:
+        return UsageError(f"cannot write {shown}: {exc.strerror or exc}")
+
     target = os.path.realpath(path)
     if any(target == os.path.realpath(i) for i in inputs):
         raise UsageError(f"--format: {shown} is a file this run reads; write the report elsewhere")
@@ -156,13 +160,10 @@ def report_file(path: str, *, inputs: Iterable[str | os.PathLike[str]] = ()) -> 
     except FileNotFoundError:
         info = None
     except OSError as exc:
-        raise UsageError(f"cannot write {shown}: {exc.strerror or exc}") from None
+        raise failed(exc) from None
     in_place = info is not None and (stat.S_ISLNK(info.st_mode) or not stat.S_ISREG(info.st_mode))
     if in_place and os.path.isdir(path):
         raise UsageError(f"cannot write {shown}: it is a directory")
-
-    def failed(exc: OSError) -> UsageError:
-        return UsageError(f"cannot write {shown}: {exc.strerror or exc}")
 
     if in_place:
         # Through the link, or into the device or pipe, as it is: only once the report is complete, so
