@@ -9,19 +9,34 @@ half-written file or replacing what is not ours to replace.
 * :func:`report_file` (and :func:`write_report` for a text at hand) writes a report the user asked for as
   it is produced: atomically over a regular file, through a symbolic link or into a special file
   (``/dev/null``, a pipe) without replacing it, and never over a file the same run reads.
+* :data:`sha256` hashes cache keys and fingerprints with CPython's own SHA-256: :mod:`hashlib` would load
+  OpenSSL, about 4 ms of every cold start.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import importlib
 import io
 import os
 import stat
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO, cast
+from typing import IO, Any, cast
+
+
+def _sha256() -> Any:
+    for name in ("_sha2", "_sha256"):  # CPython 3.12+, 3.10-3.11
+        with contextlib.suppress(ImportError):
+            return importlib.import_module(name).sha256
+    import hashlib
+
+    return hashlib.sha256
+
+
+#: ``sha256(data)``, with ``update`` and ``hexdigest`` as in :mod:`hashlib`.
+sha256 = _sha256()
 
 
 class NotRegularFile(OSError):
@@ -116,6 +131,8 @@ def write_atomic(path: Path, data: bytes, *, private: bool = False, make_parents
 def _temporary(path: Path, *, private: bool = False, make_parents: bool = True) -> tuple[int, str]:
     if make_parents:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700 if private else 0o777)
+    import tempfile  # only when writing: it imports shutil and random, which a check rarely needs
+
     return tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
 
 

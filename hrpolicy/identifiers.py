@@ -32,7 +32,6 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import functools
-import html
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -126,6 +125,8 @@ def normalise(text: str) -> str:
     if "%" in text:
         text = _PERCENT.sub(lambda m: chr(int(m.group(1), 16)), text)
     if "&" in text:
+        import html  # rare in manifests, and its entity table costs an import
+
         text = html.unescape(text)
     text = unicodedata.normalize("NFKC", text)
     return _SPACES.sub(" ", text)

@@ -21,43 +21,65 @@ SCHEMA_NAMES = ("manifest", "rules", "country-data", "pack")
 
 
 DIRS_HELP = "rules directories (default: the built-in pack and plugin packs)"
+#: The commands, in the order ``--help`` lists them.
+COMMANDS = {
+    "check": "evaluate manifests against the rules",
+    "rules": "tools for the policy team: test, lint, docs, fmt",
+    "explain": "a rule in plain language (what fires it, what clears it), or what a country's tier rests on",
+    "report": "a portfolio report across products: html, markdown, csv, json",
+    "collect": "fetch the manifests of many repositories for a report: github",
+    "publish": "publish results where reviewers see them: github",
+    "schema": "print a JSON Schema (for editors and CI)",
+    "init": "write a commented starter hrpolicy.yaml",
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The command line. Given ``argv``, only the command it names gets its arguments; the others are
+    listed, for ``--help`` and errors. A pre-commit hook pays for one command's parser, not all of them."""
+    named = next((a for a in argv if not a.startswith("-")), None) if argv is not None else None
+
+    def wanted(command: str) -> bool:
+        return named not in COMMANDS or named == command
+
     parser = argparse.ArgumentParser(
         prog="hrpolicy",
         description="Human-rights due diligence checks for ICT product manifests (hrpolicy.yaml).",
     )
     parser.add_argument("--version", action="version", version=f"hrpolicy {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    _add_check(sub.add_parser("check", help="evaluate manifests against the rules"))
-    rules = sub.add_parser("rules", help="tools for the policy team: test, lint, docs, fmt")
-    _add_rules(rules.add_subparsers(dest="rules_command", metavar="COMMAND", required=True))
-    explain = sub.add_parser(
-        "explain",
-        help="a rule in plain language (what fires it, what clears it), or what a country's tier rests on",
-    )
-    explain.add_argument("rule_id", metavar="RULE-ID", nargs="?", help="the rule to explain")
-    explain.add_argument(
-        "--country",
-        metavar="CODE",
-        help="explain a country instead (ISO 3166-1 alpha-2): tier, rating source and edition, laws",
-    )
-    explain.add_argument("--rules", action="append", default=[], metavar="DIR", help=DIRS_HELP)
-    _today(explain, "date on which laws are judged in force, with --country")
-    _no_plugins(explain)
-    _add_report(
-        sub.add_parser("report", help="a portfolio report across products: html, markdown, csv, json")
-    )
-    collect = sub.add_parser("collect", help="fetch the manifests of many repositories for a report: github")
-    _add_collect(collect.add_subparsers(dest="collect_command", metavar="SOURCE", required=True))
-    publish = sub.add_parser("publish", help="publish results where reviewers see them: github")
-    _add_publish(publish.add_subparsers(dest="publish_command", metavar="TARGET", required=True))
-    schema = sub.add_parser("schema", help="print a JSON Schema (for editors and CI)")
-    schema.add_argument("name", choices=SCHEMA_NAMES)
-    init = sub.add_parser("init", help="write a commented starter hrpolicy.yaml")
-    init.add_argument("path", nargs="?", default="hrpolicy.yaml", help="where to write it ('-' for stdout)")
-    init.add_argument("--force", action="store_true", help="overwrite an existing file")
+    commands = {name: sub.add_parser(name, help=text) for name, text in COMMANDS.items()}
+    if wanted("check"):
+        _add_check(commands["check"])
+    if wanted("rules"):
+        _add_rules(commands["rules"].add_subparsers(dest="rules_command", metavar="COMMAND", required=True))
+    if wanted("explain"):
+        explain = commands["explain"]
+        explain.add_argument("rule_id", metavar="RULE-ID", nargs="?", help="the rule to explain")
+        explain.add_argument(
+            "--country",
+            metavar="CODE",
+            help="explain a country instead (ISO 3166-1 alpha-2): tier, rating source and edition, laws",
+        )
+        explain.add_argument("--rules", action="append", default=[], metavar="DIR", help=DIRS_HELP)
+        _today(explain, "date on which laws are judged in force, with --country")
+        _no_plugins(explain)
+    if wanted("report"):
+        _add_report(commands["report"])
+    if wanted("collect"):
+        collect = commands["collect"]
+        _add_collect(collect.add_subparsers(dest="collect_command", metavar="SOURCE", required=True))
+    if wanted("publish"):
+        publish = commands["publish"]
+        _add_publish(publish.add_subparsers(dest="publish_command", metavar="TARGET", required=True))
+    if wanted("schema"):
+        commands["schema"].add_argument("name", choices=SCHEMA_NAMES)
+    if wanted("init"):
+        init = commands["init"]
+        init.add_argument(
+            "path", nargs="?", default="hrpolicy.yaml", help="where to write it ('-' for stdout)"
+        )
+        init.add_argument("--force", action="store_true", help="overwrite an existing file")
     return parser
 
 
@@ -204,8 +226,8 @@ def _add_rules(rules_sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(argv).parse_args(argv)
     try:
         return _dispatch(args)
     except HrpolicyError as exc:

@@ -13,7 +13,6 @@ environment, keyed by the names and modification times of the ``*.dist-info`` di
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import importlib
 import json
 import os
@@ -26,7 +25,7 @@ import pluggy
 
 from hrpolicy import hookspecs
 from hrpolicy.errors import PluginError
-from hrpolicy.files import write_atomic
+from hrpolicy.files import sha256, write_atomic
 from hrpolicy.load.cache import cache_dir
 from hrpolicy.model import ManifestLoader, Operator, OutputFormat
 
@@ -120,7 +119,7 @@ def entry_points(group: str = GROUP) -> list[tuple[str, str]]:
 
 
 def _environment_key() -> str | None:
-    digest = hashlib.sha256(sys.prefix.encode())
+    digest = sha256(sys.prefix.encode())
     for entry in sys.path:
         try:
             with os.scandir(entry or ".") as it:
@@ -129,12 +128,12 @@ def _environment_key() -> str | None:
                         digest.update(f"{entry}/{de.name}:{de.stat().st_mtime_ns}\n".encode())
         except OSError:
             continue
-    return digest.hexdigest()
+    return str(digest.hexdigest())
 
 
 def _cache_file(group: str) -> Path | None:
     folder = cache_dir()
-    env_id = hashlib.sha256(sys.prefix.encode()).hexdigest()[:16]
+    env_id = sha256(sys.prefix.encode()).hexdigest()[:16]
     return None if folder is None else folder / f"entry-points-{group}-{env_id}.json"
 
 

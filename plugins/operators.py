@@ -9,7 +9,6 @@ Dates are ISO ``YYYY-MM-DD`` strings or dates; ``today`` is the evaluation date 
 
 from __future__ import annotations
 
-import calendar
 import datetime
 from collections.abc import Callable
 from typing import Any
@@ -96,7 +95,9 @@ def _date_test(check: Callable[[datetime.date, int, datetime.date], bool]) -> Ca
 def _months_before(today: datetime.date, months: int) -> datetime.date:
     total = today.year * 12 + today.month - 1 - months
     year, month = divmod(total, 12)
-    day = min(today.day, calendar.monthrange(year, month + 1)[1])
+    # The month's last day is the day before the first of the next month (calendar would import locale).
+    following = datetime.date(year + (month + 1) // 12, (month + 1) % 12 + 1, 1)
+    day = min(today.day, (following - datetime.timedelta(days=1)).day)
     return datetime.date(year, month + 1, day)
 
 

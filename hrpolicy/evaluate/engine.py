@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import datetime
 import functools
-import hashlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from hrpolicy.evaluate.countries import CountryTable
+from hrpolicy.files import sha256
 from hrpolicy.language.context import PENDING, Ctx, country_of
 from hrpolicy.language.pack import CompiledBody, CompiledRule, RulePack
 from hrpolicy.load.document import pointer_join
@@ -387,7 +387,7 @@ def _raw(
         parts.append(f"case{case}")
     if notice:
         parts.append(NOTICE)
-    fingerprint = hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
+    fingerprint = sha256("\0".join(parts).encode()).hexdigest()[:32]
     return RawFinding(rule_id, severity, message, pointer, fingerprint, frozenset(subjects), notice)
 
 

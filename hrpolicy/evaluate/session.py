@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime
 import functools
-import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -25,7 +24,7 @@ from hrpolicy.evaluate.waivers import (
     product_waivers,
     read_waivers,
 )
-from hrpolicy.files import display_path, read_regular, reading_problem, unique_paths
+from hrpolicy.files import display_path, read_regular, reading_problem, sha256, unique_paths
 from hrpolicy.identifiers import regions
 from hrpolicy.language.pack import RulePack, apply_overrides, load_checked, load_pack
 from hrpolicy.language.tree import references
@@ -244,6 +243,6 @@ class Session:
         notices = []
         for rule in self._change_aware:
             key = f"{rule.info.id}\0{product}\0base-set-aside"
-            fingerprint = hashlib.sha256(key.encode()).hexdigest()[:32]
+            fingerprint = sha256(key.encode()).hexdigest()[:32]
             notices.append(Finding(rule.info.id, NOTICE, message, "", Location(path, 1, 1, ""), fingerprint))
         return notices

@@ -10,11 +10,11 @@ unknown rule, or for a rule marked ``waivable: false``, is an error.
 from __future__ import annotations
 
 import datetime
-import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from hrpolicy.evaluate.engine import RawFinding
+from hrpolicy.files import sha256
 from hrpolicy.load.document import Document
 from hrpolicy.model import NOTICE, AppliedWaiver, ErrorRecord, Finding, Location, RuleInfo
 
@@ -161,7 +161,7 @@ def _waiver_notices(
             # Identified by what the waiver says, not where it sits, so reordering waivers changes nothing.
             scope = sorted((k, sorted(v)) for k, v in (w.scope or {}).items())
             key = f"{w.rule}\0{owner}\0{scope}\0{w.ticket}\0{w.expires}\0waiver-{kind}"
-            fingerprint = hashlib.sha256(key.encode()).hexdigest()[:32]
+            fingerprint = sha256(key.encode()).hexdigest()[:32]
             loc = w.location
             notices.append(
                 Finding(

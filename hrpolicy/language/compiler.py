@@ -9,7 +9,6 @@ of what a node can see (built-in names, ``let`` and ``as`` names, definitions); 
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NamedTuple
@@ -187,6 +186,8 @@ def _walk(base: Getter, parts: tuple[str, ...]) -> Getter:
 def _hint(got: tuple[str, ...], known: Iterable[str]) -> str:
     if not got:
         return ""
+    import difflib  # only for an error message
+
     close = difflib.get_close_matches(got[0], list(known), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
 

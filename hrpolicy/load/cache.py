@@ -13,7 +13,6 @@ turns it off. Failing to read or write it only costs speed.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import marshal
 import os
 from collections.abc import Callable
@@ -21,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from hrpolicy import __version__
-from hrpolicy.files import read_regular, write_atomic
+from hrpolicy.files import read_regular, sha256, write_atomic
 from hrpolicy.load.document import Document
 
 NO_CACHE_ENV = "HRPOLICY_NO_CACHE"
@@ -47,9 +46,9 @@ def cached_document(
     folder = cache_dir()
     if folder is None:
         return parse(source, display)
-    digest = hashlib.sha256(source).hexdigest()
+    digest = sha256(source).hexdigest()
     key = f"{__version__}\0{schema}\0{display}\0{digest}"
-    entry = folder / "documents" / (hashlib.sha256(key.encode()).hexdigest()[:32] + ".marshal")
+    entry = folder / "documents" / (sha256(key.encode()).hexdigest()[:32] + ".marshal")
     cached = _read_entry(entry, digest)
     if cached is not None:
         return Document(cached[0], cached[1], display)

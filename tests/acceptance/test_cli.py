@@ -918,3 +918,30 @@ def test_wheel_runs_with_its_own_rule_pack(wheel: Path, tmp_path: Path) -> None:
     )  # the wheel's copy, not the checkout
     assert proc.returncode == 1, proc.stderr
     assert "critical HRDD-MKT-001 TR" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["check", "a.yaml", "--format", "json=out.json", "--jobs", "2", "--fail-on", "high"],
+        ["rules", "test", "rules", "--format", "junit"],
+        ["explain", "HRDD-MKT-001"],
+        ["report", "products", "--format", "html=r.html"],
+        ["collect", "github", "--org", "acme", "--out", "portfolio"],
+        ["publish", "github", "report.json"],
+        ["schema", "manifest"],
+        ["init", "-", "--force"],
+    ],
+)
+def test_one_commands_parser_reads_its_arguments_as_the_whole_parser_does(argv: list[str]) -> None:
+    from hrpolicy.main import COMMANDS, build_parser
+
+    assert set(COMMANDS) == {
+        "check", "rules", "explain", "report", "collect", "publish", "schema", "init"
+    }  # fmt: skip
+    whole = build_parser().parse_args(argv)
+    assert build_parser(argv).parse_args(argv) == whole
+    # The parser built for this command alone has no arguments for the others.
+    other = "init" if argv[0] != "init" else "check"
+    with pytest.raises(SystemExit):
+        build_parser(argv).parse_args([other, "--force" if other == "init" else "--jobs=2", "x"])

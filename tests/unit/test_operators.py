@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime
 from typing import Any
 
 import pytest
 from hrpolicy.plugins.operators import OPERATORS
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 OPS = {op.name: op for op in OPERATORS}
 D = datetime.date
@@ -247,6 +250,22 @@ def test_older_than_months_at_month_ends(
     today: datetime.date, value: str, months: int, expected: bool
 ) -> None:
     assert run("older_than_months", value, months, today=today) is expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    today=st.dates(min_value=D(1900, 1, 1), max_value=D(2200, 12, 31)),
+    value=st.dates(min_value=D(1800, 1, 1), max_value=D(2200, 12, 31)),
+    months=st.integers(min_value=0, max_value=1200),
+)
+def test_older_than_months_agrees_with_the_calendar(
+    today: datetime.date, value: datetime.date, months: int
+) -> None:
+    # The same date worked out with the standard library's calendar: the same day, months earlier, or
+    # that month's last day when it is shorter.
+    year, month = divmod(today.year * 12 + today.month - 1 - months, 12)
+    limit = D(year, month + 1, min(today.day, calendar.monthrange(year, month + 1)[1]))
+    assert run("older_than_months", value.isoformat(), months, today=today) is (value < limit)
 
 
 def test_date_operators_use_the_context_date_not_the_clock() -> None:
