@@ -21,15 +21,18 @@ import importlib
 import io
 import os
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, TYPE_CHECKING, cast
+
+if TYPE_CHECKING:
+    from hashlib import _Hash
 
 
-def _sha256() -> Any:
+def _sha256() -> Callable[[bytes], _Hash]:
     for name in ("_sha2", "_sha256"):  # CPython 3.12+, 3.10-3.11
         with contextlib.suppress(ImportError):
-            return importlib.import_module(name).sha256
+            return cast("Callable[[bytes], _Hash]", importlib.import_module(name).sha256)
     import hashlib
 
     return hashlib.sha256

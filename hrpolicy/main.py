@@ -39,48 +39,50 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     listed, for ``--help`` and errors. A pre-commit hook pays for one command's parser, not all of them."""
     named = next((a for a in argv if not a.startswith("-")), None) if argv is not None else None
 
-    def wanted(command: str) -> bool:
-        return named not in COMMANDS or named == command
-
     parser = argparse.ArgumentParser(
         prog="hrpolicy",
         description="Human-rights due diligence checks for ICT product manifests (hrpolicy.yaml).",
     )
     parser.add_argument("--version", action="version", version=f"hrpolicy {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    commands = {name: sub.add_parser(name, help=text) for name, text in COMMANDS.items()}
-    if wanted("check"):
-        _add_check(commands["check"])
-    if wanted("rules"):
-        _add_rules(commands["rules"].add_subparsers(dest="rules_command", metavar="COMMAND", required=True))
-    if wanted("explain"):
-        explain = commands["explain"]
-        explain.add_argument("rule_id", metavar="RULE-ID", nargs="?", help="the rule to explain")
-        explain.add_argument(
-            "--country",
-            metavar="CODE",
-            help="explain a country instead (ISO 3166-1 alpha-2): tier, rating source and edition, laws",
-        )
-        explain.add_argument("--rules", action="append", default=[], metavar="DIR", help=DIRS_HELP)
-        _today(explain, "date on which laws are judged in force, with --country")
-        _no_plugins(explain)
-    if wanted("report"):
-        _add_report(commands["report"])
-    if wanted("collect"):
-        collect = commands["collect"]
-        _add_collect(collect.add_subparsers(dest="collect_command", metavar="SOURCE", required=True))
-    if wanted("publish"):
-        publish = commands["publish"]
-        _add_publish(publish.add_subparsers(dest="publish_command", metavar="TARGET", required=True))
-    if wanted("schema"):
-        commands["schema"].add_argument("name", choices=SCHEMA_NAMES)
-    if wanted("init"):
-        init = commands["init"]
-        init.add_argument(
-            "path", nargs="?", default="hrpolicy.yaml", help="where to write it ('-' for stdout)"
-        )
-        init.add_argument("--force", action="store_true", help="overwrite an existing file")
+    adders = {
+        "check": _add_check,
+        "rules": lambda p: _add_rules(
+            p.add_subparsers(dest="rules_command", metavar="COMMAND", required=True)
+        ),
+        "explain": _add_explain,
+        "report": _add_report,
+        "collect": lambda p: _add_collect(
+            p.add_subparsers(dest="collect_command", metavar="SOURCE", required=True)
+        ),
+        "publish": lambda p: _add_publish(
+            p.add_subparsers(dest="publish_command", metavar="TARGET", required=True)
+        ),
+        "schema": lambda p: p.add_argument("name", choices=SCHEMA_NAMES),
+        "init": _add_init,
+    }
+    for name, text in COMMANDS.items():
+        command = sub.add_parser(name, help=text)
+        if named not in COMMANDS or named == name:
+            adders[name](command)
     return parser
+
+
+def _add_explain(explain: argparse.ArgumentParser) -> None:
+    explain.add_argument("rule_id", metavar="RULE-ID", nargs="?", help="the rule to explain")
+    explain.add_argument(
+        "--country",
+        metavar="CODE",
+        help="explain a country instead (ISO 3166-1 alpha-2): tier, rating source and edition, laws",
+    )
+    explain.add_argument("--rules", action="append", default=[], metavar="DIR", help=DIRS_HELP)
+    _today(explain, "date on which laws are judged in force, with --country")
+    _no_plugins(explain)
+
+
+def _add_init(init: argparse.ArgumentParser) -> None:
+    init.add_argument("path", nargs="?", default="hrpolicy.yaml", help="where to write it ('-' for stdout)")
+    init.add_argument("--force", action="store_true", help="overwrite an existing file")
 
 
 def _formats(parser: argparse.ArgumentParser, names: str, extra: str = "") -> None:

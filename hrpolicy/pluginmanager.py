@@ -128,7 +128,7 @@ def _environment_key() -> str | None:
                         digest.update(f"{entry}/{de.name}:{de.stat().st_mtime_ns}\n".encode())
         except OSError:
             continue
-    return str(digest.hexdigest())
+    return digest.hexdigest()
 
 
 def _cache_file(group: str) -> Path | None:

@@ -11,8 +11,11 @@ from pathlib import Path
 
 import pytest
 from helpers import HRPOLICY, REPO, Harness, manifest, rule, rule_file, run_cli, write_pack
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hrpolicy.errors import RuleError
+from hrpolicy.files import sha256
 from hrpolicy.load.cache import cached_document
 from hrpolicy.load.yaml import load_yaml
 
@@ -356,3 +359,13 @@ def test_schema_errors_do_not_quote_what_the_redacting_rules_find(tmp_path: Path
     assert proc.returncode == 2
     assert "jane.doe" not in proc.stdout + proc.stderr
     assert "unexpected key '[redacted]'" in proc.stderr
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=4096))
+def test_the_builtin_sha256_is_hashlibs(data: bytes) -> None:
+    # Fingerprints and cache keys must not change with the module that computes them.
+    assert sha256(data).hexdigest() == hashlib.sha256(data).hexdigest()
+    digest = sha256(data[:7])
+    digest.update(data[7:])
+    assert digest.hexdigest() == hashlib.sha256(data).hexdigest()
