@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING, Any, NamedTuple, Protocol
+from dataclasses import FrozenInstanceError, dataclass
+from typing import IO, TYPE_CHECKING, Any, ClassVar, NamedTuple, Protocol
 
 if TYPE_CHECKING:
     from hrpolicy.load.document import Document
@@ -40,32 +40,99 @@ class ExitCode:
     INTERRUPTED = 130
 
 
-@dataclass(frozen=True, slots=True)
-class Location:
+class Frozen:
+    """Base of the result types below: immutable, compared, hashed, shown and pickled by their fields.
+
+    Each subclass is a dataclass (``dataclasses.replace``, ``fields`` and ``asdict`` work on it) that
+    writes its ``__init__`` and gets the rest here, instead of ``@dataclass(frozen=True, slots=True)``:
+    that compiles generated source for every class at every start, about 1 ms a class, and a pre-commit
+    hook imports these on every commit. ``tests/unit/test_model.py`` holds them to the dataclass behaviour.
+    """
+
+    __slots__ = ()
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+
+    def _set(self, values: Mapping[str, Any]) -> None:
+        """Set every field from ``values`` (the ``locals()`` of ``__init__``); only ``__init__`` calls it."""
+        for name in self.__dataclass_fields__:
+            object.__setattr__(self, name, values[name])
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in self.__dataclass_fields__)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__dataclass_fields__)
+        return f"{type(self).__qualname__}({fields})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Frozen) or other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __reduce__(self) -> tuple[type, tuple[Any, ...]]:
+        return type(self), self._values()
+
+
+#: Applied to each result type: its fields, for ``dataclasses`` (no methods generated).
+record = dataclass(init=False, repr=False, eq=False)
+
+
+@record
+class Location(Frozen):
     """Where a finding points: the manifest file, 1-based line and column, and the item's JSON pointer."""
+
+    __slots__ = ("column", "line", "path", "pointer")
 
     path: str
     line: int
     column: int
     pointer: str
 
+    def __init__(self, path: str, line: int, column: int, pointer: str) -> None:
+        self._set(locals())
 
-@dataclass(frozen=True, slots=True)
-class AppliedWaiver:
+
+@record
+class AppliedWaiver(Frozen):
     """A waiver that matched a finding. ``status`` is ``active`` or ``expired`` (then the finding counts)."""
+
+    __slots__ = ("approver_role", "expires", "reason", "rule", "source", "status", "ticket")
 
     rule: str
     reason: str
     approver_role: str
     expires: str
     status: str
-    ticket: str | None = None
-    source: str = ""
+    ticket: str | None
+    source: str
+
+    def __init__(
+        self,
+        rule: str,
+        reason: str,
+        approver_role: str,
+        expires: str,
+        status: str,
+        ticket: str | None = None,
+        source: str = "",
+    ) -> None:
+        self._set(locals())
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+@record
+class Finding(Frozen):
     """One violation (or notice) of one rule for one item of one manifest."""
+
+    __slots__ = ("fingerprint", "location", "message", "remediation", "rule", "severity", "waiver")
 
     rule: str
     severity: str
@@ -73,7 +140,19 @@ class Finding:
     remediation: str
     location: Location
     fingerprint: str
-    waiver: AppliedWaiver | None = None
+    waiver: AppliedWaiver | None
+
+    def __init__(
+        self,
+        rule: str,
+        severity: str,
+        message: str,
+        remediation: str,
+        location: Location,
+        fingerprint: str,
+        waiver: AppliedWaiver | None = None,
+    ) -> None:
+        self._set(locals())
 
     @property
     def waived(self) -> bool:
@@ -85,18 +164,38 @@ class Finding:
         return self.severity != NOTICE and not self.waived
 
 
-@dataclass(frozen=True, slots=True)
-class Reference:
+@record
+class Reference(Frozen):
     """A provision a rule rests on: framework plus section, e.g. ``UNGP`` / ``17-19``."""
+
+    __slots__ = ("framework", "note", "section")
 
     framework: str
     section: str
-    note: str | None = None
+    note: str | None
+
+    def __init__(self, framework: str, section: str, note: str | None = None) -> None:
+        self._set(locals())
 
 
-@dataclass(frozen=True, slots=True)
-class RuleInfo:
+@record
+class RuleInfo(Frozen):
     """The descriptive part of a rule (what reports, docs and ``explain`` show)."""
+
+    __slots__ = (
+        "id",
+        "override",
+        "rationale",
+        "redact",
+        "references",
+        "remediation",
+        "severity",
+        "severity_in_high_risk",
+        "source",
+        "tags",
+        "title",
+        "waivable",
+    )
 
     id: str
     title: str
@@ -111,17 +210,39 @@ class RuleInfo:
     source: str
     #: How a pack.yaml changed the rule, with its reason ("severity high -> medium (pack.yaml:4): ..."), or
     #: None.
-    override: str | None = None
+    override: str | None
+
+    def __init__(
+        self,
+        id: str,
+        title: str,
+        severity: str,
+        severity_in_high_risk: str | None,
+        rationale: str,
+        remediation: str,
+        references: tuple[Reference, ...],
+        tags: tuple[str, ...],
+        waivable: bool,
+        redact: bool,
+        source: str,
+        override: str | None = None,
+    ) -> None:
+        self._set(locals())
 
 
-@dataclass(frozen=True, slots=True)
-class ErrorRecord:
+@record
+class ErrorRecord(Frozen):
     """An input that could not be evaluated (exit 2)."""
+
+    __slots__ = ("column", "line", "message", "path")
 
     path: str
     message: str
-    line: int | None = None
-    column: int | None = None
+    line: int | None
+    column: int | None
+
+    def __init__(self, path: str, message: str, line: int | None = None, column: int | None = None) -> None:
+        self._set(locals())
 
     def __str__(self) -> str:
         from hrpolicy.errors import one_line, where
@@ -129,9 +250,11 @@ class ErrorRecord:
         return f"{where(self.path, self.line, self.column)}: {one_line(self.message)}"
 
 
-@dataclass(frozen=True, slots=True)
-class ManifestResult:
+@record
+class ManifestResult(Frozen):
     """The findings for one manifest, sorted by location then rule."""
+
+    __slots__ = ("findings", "manifest", "product", "trail")
 
     manifest: str
     product: str | None
@@ -139,36 +262,78 @@ class ManifestResult:
     #: The evidence trail, when asked for (``check --evidence``): every rule's outcome on every item
     #: (``not_applicable``, ``passed``, ``finding``, ``waived``) with what cleared it. Dicts: rule,
     #: pointer, outcome, cleared_by.
-    trail: tuple[dict[str, Any], ...] = ()
+    trail: tuple[dict[str, Any], ...]
+
+    def __init__(
+        self,
+        manifest: str,
+        product: str | None,
+        findings: tuple[Finding, ...],
+        trail: tuple[dict[str, Any], ...] = (),
+    ) -> None:
+        self._set(locals())
 
 
-@dataclass(frozen=True, slots=True)
-class RatingSource:
+@record
+class RatingSource(Frozen):
     """A country rating source behind the tiers of a run (``tiers.sources`` of the country data)."""
+
+    __slots__ = ("edition_date", "id", "name", "publisher")
 
     id: str
     name: str
     publisher: str | None
     edition_date: str | None
 
+    def __init__(self, id: str, name: str, publisher: str | None, edition_date: str | None) -> None:
+        self._set(locals())
 
-@dataclass(frozen=True, slots=True)
-class RunResult:
+
+@record
+class RunResult(Frozen):
     """Everything one ``check`` run produced. Owns the exit code."""
+
+    __slots__ = (
+        "combine",
+        "errors",
+        "evaluated_on",
+        "evidence",
+        "fail_on",
+        "manifests",
+        "rating_sources",
+        "results",
+        "rules",
+        "version",
+    )
 
     version: str
     rules: tuple[RuleInfo, ...]
     evaluated_on: datetime.date
     results: tuple[ManifestResult, ...]
-    errors: tuple[ErrorRecord, ...] = ()
-    fail_on: str = "high"
+    errors: tuple[ErrorRecord, ...]
+    fail_on: str
     #: Manifest files the run tried (evaluated or rejected); rule-pack errors are not manifests.
-    manifests: int = 0
+    manifests: int
     #: The rating sources that set country tiers, in order of preference, and how they combine.
-    rating_sources: tuple[RatingSource, ...] = ()
-    combine: str = "first"
+    rating_sources: tuple[RatingSource, ...]
+    combine: str
     #: Whether the run recorded the evidence trail (``check --evidence``): its JSON report is version 2.
-    evidence: bool = False
+    evidence: bool
+
+    def __init__(
+        self,
+        version: str,
+        rules: tuple[RuleInfo, ...],
+        evaluated_on: datetime.date,
+        results: tuple[ManifestResult, ...],
+        errors: tuple[ErrorRecord, ...] = (),
+        fail_on: str = "high",
+        manifests: int = 0,
+        rating_sources: tuple[RatingSource, ...] = (),
+        combine: str = "first",
+        evidence: bool = False,
+    ) -> None:
+        self._set(locals())
 
     def findings(self) -> list[Finding]:
         return [f for r in self.results for f in r.findings]

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
+
+from hrpolicy.model import Frozen, record
 
 __all__ = ["Document", "pointer_join"]
 
 
-@dataclass(frozen=True, slots=True)
-class Document:
+@record
+class Document(Frozen):
     """One loaded file: its plain data and, per JSON pointer, the 1-based (line, column) where it starts."""
+
+    __slots__ = ("data", "marks", "path")
 
     data: Any
     marks: Mapping[str, tuple[int, int]]
     path: str
+
+    def __init__(self, data: Any, marks: Mapping[str, tuple[int, int]], path: str) -> None:
+        self._set(locals())
 
     def position(self, pointer: str) -> tuple[int, int]:
         """Mark of pointer, else of its nearest ancestor that has one, else (1, 1)."""
