@@ -35,9 +35,13 @@ COMMANDS = {
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
-    """The command line. Given ``argv``, only the command it names gets its arguments; the others are
-    listed, for ``--help`` and errors. A pre-commit hook pays for one command's parser, not all of them."""
-    named = next((a for a in argv if not a.startswith("-")), None) if argv is not None else None
+    """The command line. Given ``argv`` naming a command, only that command's parser is built; otherwise
+    (no command, an unknown one, or ``--help`` before it) every command is listed. A pre-commit hook pays
+    for one command's parser, not all of them."""
+    first = next((i for i, a in enumerate(argv) if not a.startswith("-")), None) if argv is not None else None
+    named = argv[first] if argv is not None and first is not None else None
+    if named not in COMMANDS or any(a in ("-h", "--help") for a in (argv or ())[:first]):
+        named = None
 
     parser = argparse.ArgumentParser(
         prog="hrpolicy",
@@ -62,9 +66,8 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         "init": _add_init,
     }
     for name, text in COMMANDS.items():
-        command = sub.add_parser(name, help=text)
-        if named not in COMMANDS or named == name:
-            adders[name](command)
+        if named in (None, name):
+            adders[name](sub.add_parser(name, help=text))
     return parser
 
 

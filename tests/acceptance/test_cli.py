@@ -945,3 +945,25 @@ def test_one_commands_parser_reads_its_arguments_as_the_whole_parser_does(argv: 
     other = "init" if argv[0] != "init" else "check"
     with pytest.raises(SystemExit):
         build_parser(argv).parse_args([other, "--force" if other == "init" else "--jobs=2", "x"])
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["-h", "check"], ["--help", "rules", "test"]])
+def test_help_before_a_command_lists_every_command(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from hrpolicy.main import COMMANDS, build_parser
+
+    with pytest.raises(SystemExit):
+        build_parser(argv).parse_args(argv)
+    listed = capsys.readouterr().out
+    assert all(f"    {name} " in listed for name in COMMANDS), listed
+
+
+def test_an_unknown_command_is_told_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    from hrpolicy.main import COMMANDS, build_parser
+
+    with pytest.raises(SystemExit):
+        build_parser(["chek", "x"]).parse_args(["chek", "x"])
+    error = capsys.readouterr().err
+    assert "invalid choice: 'chek'" in error
+    assert all(repr(name) in error for name in COMMANDS), error
