@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from hrpolicy.errors import HrpolicyError, ManifestError, UsageError
-from hrpolicy.evaluate import disclosure
+from hrpolicy.evaluate import countries, disclosure
 from hrpolicy.evaluate.countries import REACHED_BY, CountryTable, merge_data, scope_problems
 from hrpolicy.evaluate.engine import TrailEntry, evaluate
 from hrpolicy.evaluate.waivers import (
@@ -28,11 +28,14 @@ from hrpolicy.files import display_path, read_regular, reading_problem, sha256, 
 from hrpolicy.identifiers import regions
 from hrpolicy.language.pack import RulePack, apply_overrides, load_checked, load_pack
 from hrpolicy.language.tree import references
+from hrpolicy.load.cache import derived_entry, read_derived, write_derived
 from hrpolicy.load.document import Document
 from hrpolicy.load.events import MAX_BYTES
 from hrpolicy.model import NOTICE, ErrorRecord, Finding, Location, ManifestLoader, ManifestResult
 from hrpolicy.pluginmanager import Plugins, get_plugin_manager
+from hrpolicy.validate import schemas
 from hrpolicy.validate.schemas import (
+    SCHEMA_DIR,
     load_schema,
     validate_country_data,
     validate_manifest,
@@ -49,7 +52,7 @@ class SessionConfig(NamedTuple):
 
 
 def special_docs(dirs: Sequence[Path], name: str, validate: Any, *, cache: bool = True) -> list[Document]:
-    """``country-data.yaml`` / ``waivers.yaml`` of the rules directories that have one, validated."""
+    """``pack.yaml`` / ``waivers.yaml`` of the rules directories that have one, validated."""
     return [
         load_checked(d / name, validate, ManifestError, cache=cache) for d in dirs if (d / name).is_file()
     ]
@@ -84,13 +87,19 @@ def pack_dirs(plugins: Plugins, own: Sequence[Path]) -> tuple[list[Path], list[D
 def country_table(plugins: Plugins, dirs: Sequence[Path]) -> CountryTable:
     """Country facts: plugin data files (the embedded set first), then the rules directories' overrides.
     A scope word a law uses but no file defines, or a manifest value no manifest can have, is an error
-    naming the file and line."""
-    docs = [load_checked(p, validate_country_data, ManifestError) for p in plugins.country_data_files()]
-    docs.extend(special_docs(dirs, "country-data.yaml", validate_country_data))
-    merged = merge_data(doc.data for doc in docs)
-    for doc, pointer, problem in scope_problems(docs, merged, manifest_values()):
-        line, column = doc.position(pointer)
-        raise ManifestError(problem, doc.path, line, column)
+    naming the file and line. The merged, checked data is cached, keyed by the files' paths and bytes."""
+    overrides = (d / "country-data.yaml" for d in dirs)
+    files = [*plugins.country_data_files(), *(f for f in overrides if f.is_file())]
+    sources = [*files, SCHEMA_DIR / "country-data.schema.json", SCHEMA_DIR / "manifest.schema.json"]
+    entry = derived_entry("countries", sources, MAX_BYTES + 1, (countries, schemas))
+    merged = read_derived(entry, frozenset())
+    if not isinstance(merged, dict) or merged.keys() != merge_data(()).keys():
+        docs = [load_checked(p, validate_country_data, ManifestError) for p in files]
+        merged = merge_data(doc.data for doc in docs)
+        for doc, pointer, problem in scope_problems(docs, merged, manifest_values()):
+            line, column = doc.position(pointer)
+            raise ManifestError(problem, doc.path, line, column)
+        write_derived(entry, merged)
     return CountryTable(merged, plugins.country_facts, plugins.country_fact_names())
 
 

@@ -8,7 +8,9 @@ are shared by every file of the pack; a name defined twice is an error.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -69,6 +71,27 @@ class Definitions(NamedTuple):
     predicates: Mapping[str, t.Condition]
 
 
+class ParsedRule(NamedTuple):
+    """A rule read into its tree, not yet compiled."""
+
+    file: str  # the display path of its file
+    info: RuleInfo
+    node: t.Rule
+    labels: tuple[str, ...]  # each body's ``for_each`` as written
+
+
+class ParsedPack(NamedTuple):
+    """A pack's rule files read into rule trees: what compiling needs, and all the pack cache keeps."""
+
+    defines: Definitions
+    #: Values that depend on the item: computed per item.
+    item_values: frozenset[str]
+    #: Defined value or predicate -> the display path of its file.
+    files: Mapping[str, str]
+    rules: tuple[ParsedRule, ...]
+    groups: Mapping[str, str]
+
+
 class RulePack(NamedTuple):
     rules: tuple[CompiledRule, ...]
     values: Mapping[str, Getter]
@@ -89,6 +112,13 @@ class RulePack(NamedTuple):
         return tuple(r.info for r in self.rules)
 
 
+#: The modules whose classes a cached :class:`ParsedPack` is made of.
+_PARSED_OF = frozenset({__name__, t.__name__, "hrpolicy.model"})
+#: ... and, with these, the modules whose code decides what it holds: a change to any of them (in a
+#: development install), or to the rule schema, misses the cache.
+_PARSED_BY = (*sorted(_PARSED_OF), "hrpolicy.language.parse", "hrpolicy.language.functions")
+
+
 def rule_files(dirs: Sequence[Path]) -> list[Path]:
     files: list[Path] = []
     for d in dirs:
@@ -99,11 +129,32 @@ def rule_files(dirs: Sequence[Path]) -> list[Path]:
 
 
 def load_pack(dirs: Sequence[Path], operators: Mapping[str, Operator]) -> RulePack:
-    """Read, validate and compile the rule files of ``dirs``; :class:`RuleError` at the first problem."""
-    from hrpolicy.validate.schemas import validate_rules
+    """Read, validate and compile the rule files of ``dirs``; :class:`RuleError` at the first problem.
 
-    docs = [load_checked(p, validate_rules, RuleError) for p in rule_files(dirs)]
-    return compile_pack(docs, operators, tuple(dirs))
+    The pack read into rule trees (:class:`ParsedPack`) is cached, keyed by the files' paths and bytes: a
+    hook run compiles the cached trees, and reads the files only when they changed, or when compiling the
+    trees fails (then the files' lines are needed to report the problem)."""
+    from hrpolicy.load.cache import derived_entry, read_derived, write_derived
+    from hrpolicy.load.events import MAX_BYTES
+    from hrpolicy.validate import schemas
+
+    files = rule_files(dirs)
+    code = [*(sys.modules[name] for name in _PARSED_BY), schemas]
+    entry = derived_entry("packs", [*files, schemas.SCHEMA_DIR / "rules.schema.json"], MAX_BYTES + 1, code)
+    parsed = read_derived(entry, _PARSED_OF)
+    if isinstance(parsed, ParsedPack):
+        unmarked = {path: Document(None, {}, path) for path in _paths(parsed)}
+        with contextlib.suppress(Exception):  # never a result of the cache: the files say what is wrong
+            return build_pack(parsed, operators, tuple(dirs), unmarked, _Collector(None))
+    docs = [load_checked(p, schemas.validate_rules, RuleError) for p in files]
+    parsed = parse_pack(docs, _Collector(None))
+    pack = build_pack(parsed, operators, tuple(dirs), {doc.path: doc for doc in docs}, _Collector(None))
+    write_derived(entry, parsed)
+    return pack
+
+
+def _paths(parsed: ParsedPack) -> set[str]:
+    return {rule.file for rule in parsed.rules} | set(parsed.files.values())
 
 
 def load_checked(
@@ -158,20 +209,47 @@ def compile_pack(
     (``rules lint``) every problem is appended and compiling goes on; rules in ``skip`` (file, index) are
     left out (their schema errors are already reported)."""
     fail = _Collector(collect)
+    parsed = parse_pack(docs, fail, skip)
+    return build_pack(parsed, operators, dirs, {doc.path: doc for doc in docs}, fail)
+
+
+def parse_pack(
+    docs: Sequence[Document],
+    fail: Callable[[RuleError], None],
+    skip: frozenset[tuple[str, int]] = frozenset(),
+) -> ParsedPack:
+    """The first half of compiling: the files read into rule trees, checked as far as that needs no
+    operators or compiled names. Its result depends on the files' bytes alone, so the pack cache keeps it."""
     defines, value_docs, predicate_docs = _definitions(docs, fail)
-    value_names = frozenset(defines.values)
     try:
         item_values = _item_values(defines, value_docs)
     except RuleError as error:
         fail(error)
-        item_values = value_names
+        item_values = frozenset(defines.values)
+    files = {name: doc.path for name, doc in (value_docs | predicate_docs).items()}
+    rules = _parse_rules(docs, skip, fail)
+    return ParsedPack(defines, item_values, files, tuple(rules), _group_titles(docs, fail))
+
+
+def build_pack(
+    parsed: ParsedPack,
+    operators: Mapping[str, Operator],
+    dirs: tuple[Path, ...],
+    docs: Mapping[str, Document],
+    fail: Callable[[RuleError], None],
+) -> RulePack:
+    """The second half: trees compiled into closures with these operators. ``docs`` (by display path) give
+    the line of a problem."""
+    defines = parsed.defines
     patterns = {name: compile_regex(pattern) for name, pattern in defines.patterns.items()}  # cached: checked
 
     def scope_for(doc: Document, names: frozenset[str] = GLOBAL_VARS) -> Scope:
         return Scope(doc, known, names)
 
-    predicates = Predicates({n: (predicate_docs[n], c) for n, c in defines.predicates.items()}, scope_for)
-    known = PackNames(operators, defines.lists, patterns, value_names, item_values, predicates)
+    predicates = Predicates({n: (docs[parsed.files[n]], c) for n, c in defines.predicates.items()}, scope_for)
+    known = PackNames(
+        operators, defines.lists, patterns, frozenset(defines.values), parsed.item_values, predicates
+    )
     for name in defines.predicates:
         try:
             predicates.compile(name, GLOBAL_VARS)  # every predicate compiles, used or not
@@ -180,12 +258,17 @@ def compile_pack(
     values: dict[str, Getter] = {}
     for name, node in defines.values.items():
         try:
-            names = GLOBAL_VARS if name in item_values else MANIFEST_VARS
-            values[name] = compile_value(node, scope_for(value_docs[name], names))[0]
+            names = GLOBAL_VARS if name in parsed.item_values else MANIFEST_VARS
+            values[name] = compile_value(node, scope_for(docs[parsed.files[name]], names))[0]
         except RuleError as error:
             fail(error)
-    rules = _compile_rules(docs, skip, scope_for, fail)
-    return RulePack(tuple(rules), values, dirs, defines, _group_titles(docs, fail))
+    rules: list[CompiledRule] = []
+    for rule in parsed.rules:
+        try:
+            rules.append(_compile_rule(rule, scope_for(docs[rule.file])))
+        except RuleError as error:
+            fail(error)
+    return RulePack(tuple(rules), values, dirs, defines, parsed.groups)
 
 
 def apply_overrides(pack: RulePack, docs: Sequence[Document]) -> RulePack:
@@ -227,13 +310,10 @@ def _group_titles(docs: Sequence[Document], fail: Callable[[RuleError], None]) -
     return titles
 
 
-def _compile_rules(
-    docs: Sequence[Document],
-    skip: frozenset[tuple[str, int]],
-    scope_for: Callable[[Document], Scope],
-    fail: _Collector,
-) -> list[CompiledRule]:
-    rules: list[CompiledRule] = []
+def _parse_rules(
+    docs: Sequence[Document], skip: frozenset[tuple[str, int]], fail: Callable[[RuleError], None]
+) -> list[ParsedRule]:
+    rules: list[ParsedRule] = []
     ids: dict[str, str] = {}
     for doc, i, spec in _rule_specs(docs, skip):
         ptr = f"/rules/{i}"
@@ -245,7 +325,7 @@ def _compile_rules(
             continue
         ids[rid] = f"{doc.path}:{doc.position(ptr)[0]}"
         try:
-            rules.append(_compile_rule(spec, ptr, scope_for(doc)))
+            rules.append(_parse_rule(spec, ptr, Parser(doc)))
         except RuleError as error:
             fail(error)
     return rules
@@ -261,7 +341,7 @@ def _rule_specs(
 
 
 def _definitions(
-    docs: Sequence[Document], fail: _Collector
+    docs: Sequence[Document], fail: Callable[[RuleError], None]
 ) -> tuple[Definitions, dict[str, Document], dict[str, Document]]:
     """Every ``define`` entry of the pack, parsed; names defined twice and unusable ones are problems."""
     lists: dict[str, Any] = {}
@@ -424,19 +504,24 @@ def rule_info(spec: Mapping[str, Any], source: str) -> RuleInfo:
     )
 
 
-def _compile_rule(spec: Mapping[str, Any], ptr: str, sc: Scope) -> CompiledRule:
-    info = rule_info(spec, f"{sc.doc.path}:{sc.doc.position(ptr)[0]}")
+def _parse_rule(spec: Mapping[str, Any], ptr: str, parser: Parser) -> ParsedRule:
+    doc = parser.doc
+    info = rule_info(spec, f"{doc.path}:{doc.position(ptr)[0]}")
     for key in ("severity", "severity_in_high_risk"):
         if key in spec and spec[key] not in SEVERITIES:
-            raise sc.error(pointer_join(ptr, key), f"severity must be one of {', '.join(SEVERITIES)}")
-    node = Parser(sc.doc).rule(spec, ptr)
-    raw_bodies = spec.get("cases", [spec])
+            raise parser.error(pointer_join(ptr, key), f"severity must be one of {', '.join(SEVERITIES)}")
+    node = parser.rule(spec, ptr)
+    labels = tuple(str(raw.get("for_each", "")) for raw in spec.get("cases", [spec]))
+    return ParsedRule(doc.path, info, node, labels)
+
+
+def _compile_rule(rule: ParsedRule, sc: Scope) -> CompiledRule:
     bodies = tuple(
-        _compile_body(body, str(raw.get("for_each", "")), sc, info.redact)
-        for body, raw in zip(node.bodies, raw_bodies, strict=True)
+        _compile_body(body, label, sc, rule.info.redact)
+        for body, label in zip(rule.node.bodies, rule.labels, strict=True)
     )
-    escalate = tuple((compile_condition(e.when, sc), e.severity) for e in node.escalate)
-    return CompiledRule(info, bodies, escalate, node)
+    escalate = tuple((compile_condition(e.when, sc), e.severity) for e in rule.node.escalate)
+    return CompiledRule(rule.info, bodies, escalate, rule.node)
 
 
 def _compile_body(node: t.Body, label: str, sc: Scope, redact: bool) -> CompiledBody:

@@ -25,6 +25,12 @@ class TreeNode:
         fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in names)
         return f"{type(self).__name__}({fields})"
 
+    def __reduce__(self) -> tuple[type, tuple[Any, ...]]:
+        # Pickled (by the pack cache) as the class and its __init__ arguments, which are its slots: far
+        # smaller and faster to load than pickle's default, a dict of slot names per node.
+        code = type(self).__init__.__code__
+        return type(self), tuple(getattr(self, name) for name in code.co_varnames[1 : code.co_argcount])
+
 
 # ------------------------------------------------------------------------------------------------ values
 

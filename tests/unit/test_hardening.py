@@ -269,6 +269,14 @@ def test_a_poisoned_cache_entry_cannot_make_a_run_pass(
     for entry in entries:
         entry.write_bytes(marshal.dumps(({}, {})))
     assert run_cli("check", "--today", "2026-11-28", cwd=tmp_path).returncode == 1
+    import pickle
+
+    derived = [*(tmp_path / "cache" / "hrpolicy").glob("*/*.pickle")]
+    assert {p.parent.name for p in derived} == {"packs", "countries"}
+    for forged in (b"garbage", pickle.dumps({}), pickle.dumps(None)):  # an empty pack, no countries
+        for entry in derived:
+            entry.write_bytes(forged)
+        assert run_cli("check", "--today", "2026-11-28", cwd=tmp_path).returncode == 1
 
 
 def test_a_same_size_rewrite_with_restored_mtime_is_not_served_stale(
@@ -369,3 +377,73 @@ def test_the_builtin_sha256_is_hashlibs(data: bytes) -> None:
     digest = sha256(data[:7])
     digest.update(data[7:])
     assert digest.hexdigest() == hashlib.sha256(data).hexdigest()
+
+
+def cached_entries(tmp_path: Path, kind: str) -> list[Path]:
+    return sorted((tmp_path / "cache" / "hrpolicy" / kind).glob("*.pickle"))
+
+
+PLUGIN_RULE = rule(
+    "HRDD-TST-001", "for_each: markets\nwhen: {country: {counted: VN}}\nmessage: x in {country}"
+)
+
+
+def test_a_cached_pack_finds_what_the_files_find(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    files = {
+        "t.yaml": rule_file(
+            rule("HRDD-TST-001", "for_each: markets\nwhen: {country: {equals: VN}}\nmessage: m")
+        )
+    }
+    first = Harness(tmp_path / "a", files)
+    assert len(cached_entries(tmp_path, "packs")) == 1
+    again = Harness(tmp_path / "b", files)  # the same files elsewhere: another entry, another display path
+    assert len(cached_entries(tmp_path, "packs")) == 2
+    third = Harness(tmp_path / "a", rule_dirs=[tmp_path / "a" / "rules"])  # from the cache
+    assert len(cached_entries(tmp_path, "packs")) == 2
+    found = [[f.rule for f in h.findings(manifest(TWO_MARKETS))] for h in (first, again, third)]
+    assert found == [["HRDD-TST-001"]] * 3
+    assert third.session.pack.infos == first.session.pack.infos
+    monkeypatch.setenv("HRPOLICY_NO_CACHE", "1")
+    assert (
+        Harness(tmp_path / "a", rule_dirs=[tmp_path / "a" / "rules"]).session.pack.infos
+        == first.session.pack.infos
+    )
+
+
+def test_a_cached_pack_that_no_longer_compiles_is_reported_at_its_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from test_compiler import counting_plugin
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    with_plugin = Harness(tmp_path, {"t.yaml": rule_file(PLUGIN_RULE)}, plugins=[counting_plugin([])])
+    assert with_plugin.findings(manifest(TWO_MARKETS))
+    assert cached_entries(tmp_path, "packs")
+    with pytest.raises(RuleError) as info:  # the operator's plugin is gone: the file's line, not 1:1
+        Harness(tmp_path, rule_dirs=[tmp_path / "rules"])
+    assert "counted" in info.value.message
+    assert info.value.line == 10
+
+
+def test_a_hostile_cache_entry_is_never_unpickled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    files = {
+        "t.yaml": rule_file(
+            rule("HRDD-TST-001", "for_each: markets\nwhen: {country: {equals: VN}}\nmessage: m")
+        )
+    }
+    Harness(tmp_path, files)
+    marker = tmp_path / "ran"
+
+    class Touch:  # unpickling this would create the marker file
+        def __reduce__(self) -> tuple[object, tuple[str]]:
+            return os.system, (f"touch {marker}",)
+
+    import pickle
+
+    for entry in cached_entries(tmp_path, "packs") + cached_entries(tmp_path, "countries"):
+        entry.write_bytes(pickle.dumps(Touch()))
+    h = Harness(tmp_path, rule_dirs=[tmp_path / "rules"])
+    assert not marker.exists()
+    assert [f.rule for f in h.findings(manifest(TWO_MARKETS))] == ["HRDD-TST-001"]
