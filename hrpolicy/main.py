@@ -12,6 +12,7 @@ import datetime
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from hrpolicy import __version__
 from hrpolicy.errors import HrpolicyError, PluginError, UsageError
@@ -34,6 +35,39 @@ COMMANDS = {
 }
 
 
+def _columns() -> int:
+    """The terminal's width as ``shutil.get_terminal_size`` finds it: ``$COLUMNS``, else the terminal of
+    standard output, else 80."""
+    try:
+        return int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        pass
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return 80
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help formatter, given the width. Left to find it, it imports shutil, and with it zlib,
+    bz2 and lzma, whenever an argument is added: on every run, though help is seldom printed."""
+
+    def __init__(
+        self, prog: str, indent_increment: int = 2, max_help_position: int = 24, width: int | None = None
+    ):
+        super().__init__(
+            prog, indent_increment, max_help_position, _columns() - 2 if width is None else width
+        )
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser (and its subcommands' parsers) with :class:`_Formatter`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
+
+
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The command line. Given ``argv`` naming a command, only that command's parser is built; otherwise
     (no command, an unknown one, or ``--help`` before it) every command is listed. A pre-commit hook pays
@@ -43,7 +77,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     if named not in COMMANDS or any(a in ("-h", "--help") for a in (argv or ())[:first]):
         named = None
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="hrpolicy",
         description="Human-rights due diligence checks for ICT product manifests (hrpolicy.yaml).",
     )
