@@ -312,3 +312,40 @@ def test_entry_point_plugin_in_the_console_script(tmp_path: Path) -> None:
         assert off.stdout == ""
         available = "github, json, junit, markdown, sarif, text"
         assert off.stderr.strip() == f"hrpolicy: error: unknown format 'fake' (available: {available})"
+
+
+def test_a_module_plugin_is_read_exactly_as_pluggy_reads_it() -> None:
+    import types
+
+    import pluggy
+
+    class Holder:
+        @hrpolicy.hookimpl
+        def hrpolicy_rule_dirs(self) -> list[str]:
+            return []
+
+    synthetic = types.ModuleType("synthetic_plugin")
+    synthetic.__dict__.update(
+        marked=hrpolicy.hookimpl(lambda: None),
+        marked_with_options=hrpolicy.hookimpl(tryfirst=True)(lambda: None),
+        plain=lambda: None,
+        not_a_dict=lambda: None,
+        static=staticmethod(hrpolicy.hookimpl(lambda: None)),
+        klass=classmethod(hrpolicy.hookimpl(lambda cls: None)),
+        bound=Holder().hrpolicy_rule_dirs,
+        a_class=Holder,
+        a_number=3,
+        a_builtin=len,
+        a_module=json,
+    )
+    synthetic.not_a_dict.hrpolicy_impl = "yes"  # type: ignore[attr-defined]
+    ours = get_plugin_manager(autoload=False)
+    theirs = pluggy.PluginManager("hrpolicy")
+    assert type(ours) is not pluggy.PluginManager  # the faster reading is in use
+    modules = [synthetic, *(importlib.import_module(name) for name in BUILTIN_PLUGINS)]
+    for module in modules:
+        for name in [*dir(module), "absent"]:
+            expected = theirs.parse_hookimpl_opts(module, name)
+            assert ours.parse_hookimpl_opts(module, name) == expected, (module.__name__, name)
+    found = {n for n in dir(synthetic) if ours.parse_hookimpl_opts(synthetic, n) is not None}
+    assert found == {"marked", "marked_with_options", "static", "klass", "bound"}
