@@ -91,7 +91,8 @@ def country_table(plugins: Plugins, dirs: Sequence[Path]) -> CountryTable:
     overrides = (d / "country-data.yaml" for d in dirs)
     files = [*plugins.country_data_files(), *(f for f in overrides if f.is_file())]
     sources = [*files, SCHEMA_DIR / "country-data.schema.json", SCHEMA_DIR / "manifest.schema.json"]
-    entry = derived_entry("countries", sources, MAX_BYTES + 1, (countries, schemas))
+    code = [Path(countries.__file__), Path(schemas.__file__)]
+    entry = derived_entry("countries", sources, MAX_BYTES + 1, code)
     merged = read_derived(entry, frozenset())
     if not isinstance(merged, dict) or merged.keys() != merge_data(()).keys():
         docs = [load_checked(p, validate_country_data, ManifestError) for p in files]

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from hrpolicy.errors import HrpolicyError, RuleError
 from hrpolicy.language import tree as t
@@ -28,11 +27,13 @@ from hrpolicy.language.compiler import (
     compile_value,
 )
 from hrpolicy.language.context import Getter, Test
-from hrpolicy.language.parse import Parser
 from hrpolicy.language.templates import compile_template
 from hrpolicy.load.document import Document, pointer_join
 from hrpolicy.model import SEVERITIES, Operator, Reference, RuleInfo
 from hrpolicy.values import compile_regex
+
+if TYPE_CHECKING:
+    from hrpolicy.language.parse import Parser
 
 SPECIAL_FILES = frozenset({"country-data.yaml", "waivers.yaml", "pack.yaml"})
 
@@ -114,9 +115,9 @@ class RulePack(NamedTuple):
 
 #: The modules whose classes a cached :class:`ParsedPack` is made of.
 _PARSED_OF = frozenset({__name__, t.__name__, "hrpolicy.model"})
-#: ... and, with these, the modules whose code decides what it holds: a change to any of them (in a
-#: development install), or to the rule schema, misses the cache.
-_PARSED_BY = (*sorted(_PARSED_OF), "hrpolicy.language.parse", "hrpolicy.language.functions")
+#: The files of the code that decides what it holds (with hrpolicy.model and the schema validation): a
+#: change to any of them (in a development install), or to the rule schema, misses the cache.
+_PARSED_BY = tuple(Path(__file__).with_name(f"{name}.py") for name in ("pack", "tree", "parse", "functions"))
 
 
 def rule_files(dirs: Sequence[Path]) -> list[Path]:
@@ -134,12 +135,13 @@ def load_pack(dirs: Sequence[Path], operators: Mapping[str, Operator]) -> RulePa
     The pack read into rule trees (:class:`ParsedPack`) is cached, keyed by the files' paths and bytes: a
     hook run compiles the cached trees, and reads the files only when they changed, or when compiling the
     trees fails (then the files' lines are needed to report the problem)."""
+    from hrpolicy import model
     from hrpolicy.load.cache import derived_entry, read_derived, write_derived
     from hrpolicy.load.events import MAX_BYTES
     from hrpolicy.validate import schemas
 
     files = rule_files(dirs)
-    code = [*(sys.modules[name] for name in _PARSED_BY), schemas]
+    code = [*_PARSED_BY, Path(model.__file__), Path(schemas.__file__)]
     entry = derived_entry("packs", [*files, schemas.SCHEMA_DIR / "rules.schema.json"], MAX_BYTES + 1, code)
     parsed = read_derived(entry, _PARSED_OF)
     if isinstance(parsed, ParsedPack):
@@ -313,6 +315,8 @@ def _group_titles(docs: Sequence[Document], fail: Callable[[RuleError], None]) -
 def _parse_rules(
     docs: Sequence[Document], skip: frozenset[tuple[str, int]], fail: Callable[[RuleError], None]
 ) -> list[ParsedRule]:
+    from hrpolicy.language.parse import Parser  # only when the pack is read from its files
+
     rules: list[ParsedRule] = []
     ids: dict[str, str] = {}
     for doc, i, spec in _rule_specs(docs, skip):
@@ -344,6 +348,8 @@ def _definitions(
     docs: Sequence[Document], fail: Callable[[RuleError], None]
 ) -> tuple[Definitions, dict[str, Document], dict[str, Document]]:
     """Every ``define`` entry of the pack, parsed; names defined twice and unusable ones are problems."""
+    from hrpolicy.language.parse import Parser
+
     lists: dict[str, Any] = {}
     patterns: dict[str, str] = {}
     values: dict[str, t.Value] = {}

@@ -22,7 +22,6 @@ import marshal
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from hrpolicy import __version__
@@ -82,21 +81,22 @@ def _read_entry(entry: Path, digest: str) -> tuple[dict[str, Any], dict[str, tup
     return data, marks
 
 
-def derived_entry(kind: str, sources: Sequence[Path], limit: int, code: Sequence[ModuleType]) -> Path | None:
-    """Where the cache keeps a value of ``kind`` derived from the files ``sources`` by the modules ``code``.
+def derived_entry(kind: str, sources: Sequence[Path], limit: int, code: Sequence[Path]) -> Path | None:
+    """Where the cache keeps a value of ``kind`` derived from the files ``sources`` by the Python files
+    ``code``.
 
-    Its name is the SHA-256 of hrpolicy's version, the size and modification time of each module's file
-    (so that editing a development install misses too), and each source's display path and bytes. None
-    when the cache is off or a source cannot be read: the uncached path reports that.
+    Its name is the SHA-256 of hrpolicy's version, the size and modification time of each code file (so
+    that editing a development install misses too), and each source's display path and bytes. None when
+    the cache is off or a file cannot be read: the uncached path reports that.
     """
     folder = cache_dir()
     if folder is None:
         return None
     digest = sha256(f"{__version__}\0{kind}\n".encode())
     try:
-        for module in code:
-            info = os.stat(module.__file__ or "")
-            digest.update(f"{module.__name__}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
+        for path in code:
+            info = os.stat(path)
+            digest.update(f"{path}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
         for path in sources:
             source = read_regular(path, limit)
             digest.update(f"{display_path(path)}\0{sha256(source).hexdigest()}\n".encode())

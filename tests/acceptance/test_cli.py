@@ -967,3 +967,20 @@ def test_an_unknown_command_is_told_every_command(capsys: pytest.CaptureFixture[
     error = capsys.readouterr().err
     assert "invalid choice: 'chek'" in error
     assert all(repr(name) in error for name in COMMANDS), error
+
+
+def test_a_hook_run_imports_only_what_it_uses(tmp_path: Path) -> None:
+    # What a warm pre-commit run must not pay for: parsing rule files (the pack is cached), pickle's
+    # Python half, the help formatter's shutil, and the heavy libraries of other commands.
+    code = (
+        "import sys; from hrpolicy.main import main; code = main(sys.argv[1:]); "
+        "unused = ('shutil', 'pickle', 'hrpolicy.language.parse', 'jsonschema', 'pycountry', 'github', "
+        "'tempfile', 'subprocess', 'concurrent.futures', 'importlib.metadata'); "
+        "print(sorted(m for m in unused if m in sys.modules)); sys.exit(code)"
+    )
+    argv = [sys.executable, "-c", code, "check", str(EXAMPLE), *T, "--fail-on", "never"]
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+    runs = [subprocess.run(argv, capture_output=True, text=True, env=env, check=False) for _ in range(2)]
+    assert runs[1].returncode == 0, runs[1].stderr
+    assert runs[1].stdout.splitlines()[-1] == "[]"
+    assert "hrpolicy.language.parse" in runs[0].stdout  # the first run read the rule files
