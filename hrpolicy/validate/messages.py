@@ -8,18 +8,25 @@ before anything is cut or escaped. Used by :mod:`hrpolicy.validate.schemacheck`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from hrpolicy.identifiers import REDACTED, shown
+from hrpolicy.model import Frozen, record
 
 Path = tuple[str | int, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Violation:
+@record
+class Violation(Frozen):
+    """One schema violation: the instance path it is about, and what is wrong."""
+
+    __slots__ = ("message", "path")
+
     path: Path
     message: str
+
+    def __init__(self, path: Path, message: str) -> None:
+        self._set(locals())
 
     def __str__(self) -> str:
         return f"{json_path(self.path)}: {self.message}"

@@ -139,12 +139,13 @@ class _Compiler:
             values = list(schema["enum"])
             strings = frozenset(v for v in values if isinstance(v, str))
             mixed, hints = len(strings) < len(values), sorted(strings)
-            shown = ", ".join(show(v, 30) for v in values[:8])
-            shown += f", ... ({len(values) - 8} more)" if len(values) > 8 else ""
 
             def enum(x: Any) -> Errors | None:
                 if (isinstance(x, str) and x in strings) or (mixed and any(equal(x, v) for v in values)):
                     return None
+                # Worded only for an error: showing a value searches it for personal identifiers.
+                shown = ", ".join(show(v, 30) for v in values[:8])
+                shown += f", ... ({len(values) - 8} more)" if len(values) > 8 else ""
                 return [((), f"{show(x)} is not one of [{shown}]{hint(x, hints)}")]
 
             checks.append(enum)
@@ -163,8 +164,8 @@ class _Compiler:
             low, high = schema.get("minLength", 0), schema.get("maxLength")
             tests.append(lambda s: size_problem(s, low, high, "is too short", "is too long"))
         if "pattern" in schema:
-            search, shown = regex(schema["pattern"], at).search, show(schema["pattern"])
-            tests.append(lambda s: None if search(s) else f"{show(s)} does not match {shown}")
+            pattern, search = schema["pattern"], regex(schema["pattern"], at).search
+            tests.append(lambda s: None if search(s) else f"{show(s)} does not match {show(pattern)}")
         if "format" in schema:
             if schema["format"] not in self.formats:
                 raise self.fail(f"unknown format {schema['format']!r}", at)
@@ -263,9 +264,11 @@ class _Compiler:
                 shapes = [self.shape(s, at, 0) for s in schema[key]]
                 checks.append(any_or_one_of(branches, shapes, exactly_one=key == "oneOf"))
         if "not" in schema:
-            negated, shown = self.compile(schema["not"], f"{at}/not"), show(schema["not"])
+            negated, banned = self.compile(schema["not"], f"{at}/not"), schema["not"]
             checks.append(
-                lambda x: None if negated(x) else [((), f"{show(x)} should not be valid under {shown}")]
+                lambda x: (
+                    None if negated(x) else [((), f"{show(x)} should not be valid under {show(banned)}")]
+                )
             )
         if "if" in schema:
             test = self.compile(schema["if"], f"{at}/if")

@@ -19,12 +19,13 @@ from hypothesis import strategies as st
 
 from hrpolicy import model
 from hrpolicy.load.document import Document
+from hrpolicy.validate.messages import Violation
 
 RECORDS = [
     cls
     for cls in vars(model).values()
     if isinstance(cls, type) and issubclass(cls, model.Frozen) and cls is not model.Frozen
-] + [Document]
+] + [Document, Violation]
 
 
 def twin(cls: type) -> type:

@@ -338,7 +338,7 @@ def test_a_module_plugin_is_read_exactly_as_pluggy_reads_it() -> None:
         a_builtin=len,
         a_module=json,
     )
-    synthetic.not_a_dict.hrpolicy_impl = "yes"  # type: ignore[attr-defined]
+    synthetic.not_a_dict.hrpolicy_impl = "yes"
     ours = get_plugin_manager(autoload=False)
     theirs = pluggy.PluginManager("hrpolicy")
     assert type(ours) is not pluggy.PluginManager  # the faster reading is in use
