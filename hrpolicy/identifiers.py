@@ -92,9 +92,9 @@ _RANGE = re.compile(r"([0-9]{4,})-([0-9]{4,})")
 _ESCAPE = re.compile(r"\\(?:u([0-9a-fA-F]{4})|x([0-9a-fA-F]{2}))")
 _PERCENT = re.compile(r"%([0-9a-fA-F]{2})")
 _SPACES = re.compile(r"\s+")
-_MAY_HIDE = frozenset("@%&\\＠﹫")
-#: The same test as one C-speed search (most texts are short ASCII with none of these characters).
-_MAY_HIDE_RE = re.compile("[" + re.escape("".join(sorted(_MAY_HIDE))) + "]")
+#: Characters that may hide an identifier (an address's @, an escape's % or \\, an entity's &), in ASCII
+#: texts: the full-width ＠ and ﹫ are not ASCII, which the test before this one catches.
+_MAY_HIDE_ASCII = re.compile(r"[@%&\\]")
 _SEVEN_DIGITS = re.compile(r"(?:\D*\d){7}")
 
 
@@ -134,7 +134,7 @@ def normalise(text: str) -> str:
 
 def _worth_a_look(text: str) -> bool:
     """False when the text can hold no identifier at all (most texts): a cheap test before any work."""
-    if not text.isascii() or _MAY_HIDE_RE.search(text):
+    if not text.isascii() or _MAY_HIDE_ASCII.search(text):
         return True
     lowered = text.lower()
     if "at" in lowered and "dot" in lowered:  # spelled-out addresses

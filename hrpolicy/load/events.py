@@ -47,7 +47,6 @@ _FLOAT_KINDS = ("dec", "float", "inf", "nan")  # !!float accepts integer notatio
 # (U+FFFE, U+FFFF) come back as reader errors. A class with the surrogate range costs 0.5 ms to compile.
 _BAD_CHAR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f]")
 _UNDEFINED: Any = object()
-SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def fail(message: str, mark: Any = None) -> NoReturn:
@@ -107,11 +106,21 @@ def _number(text: str, mark: Any, kinds: Collection[str | None] = _CONVERT) -> A
         fail(f"number {show(text)} is too long", mark)
 
 
+def first_surrogate(text: str) -> str | None:
+    """The first surrogate code point of ``text``, if any: exactly what strict UTF-8 cannot encode (a
+    regular expression of the surrogate range costs 0.4 ms to compile)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return text[exc.start]
+    return None
+
+
 def refuse_surrogates(text: str, mark: Any) -> None:
     """An escaped lone surrogate (``"\\ud800"``) decodes to no character: no file can hold it as text."""
-    found = SURROGATE.search(text)
+    found = first_surrogate(text)
     if found is not None:
-        fail(f"escaped character U+{ord(found.group()):04X} is a lone surrogate, not a character", mark)
+        fail(f"escaped character U+{ord(found):04X} is a lone surrogate, not a character", mark)
 
 
 def _bad_tag(tag: str, what: str, mark: Any) -> NoReturn:

@@ -145,9 +145,9 @@ def _refuse_surrogates_in(data: Any, text: str) -> None:
     while stack:
         value = stack.pop()
         if isinstance(value, str) and not value.isascii():
-            found = events.SURROGATE.search(value)
+            found = events.first_surrogate(value)
             if found is not None:
-                code = f"{ord(found.group()):04x}"
+                code = f"{ord(found):04x}"
                 escape = re.search(rf"\\u{code}", text, re.IGNORECASE)
                 message = f"escaped character U+{code.upper()} is a lone surrogate, not a character"
                 if escape is not None:

@@ -447,3 +447,27 @@ def test_a_hostile_cache_entry_is_never_unpickled(tmp_path: Path, monkeypatch: p
     h = Harness(tmp_path, rule_dirs=[tmp_path / "rules"])
     assert not marker.exists()
     assert [f.rule for f in h.findings(manifest(TWO_MARKETS))] == ["HRDD-TST-001"]
+
+
+@given(
+    st.text(
+        st.one_of(
+            st.characters(), st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF, exclude_categories=[])
+        ),
+        max_size=30,
+    )
+)
+def test_the_first_surrogate_is_found_as_a_regular_expression_finds_it(text: str) -> None:
+    import re
+
+    from hrpolicy.load.events import first_surrogate
+
+    found = re.search("[\ud800-\udfff]", text)
+    assert first_surrogate(text) == (found.group() if found else None)
+
+
+def test_a_text_may_hide_an_identifier_only_behind_these_characters() -> None:
+    from hrpolicy.identifiers import _worth_a_look
+
+    for hiding in ("a@b", "50%41", "&#64;", "a\\u0040b", "ａ＠ｂ", "a﹫b"):
+        assert _worth_a_look(f"x {hiding} y"), hiding
