@@ -43,12 +43,13 @@ if step >= 3:
     operators = plugins.operators()
 if step >= 4:
     from hrpolicy.language import pack
-    from hrpolicy.validate import schemas
     dirs = plugins.rule_dirs()
-    docs = [pack.load_checked(p, schemas.validate_rules, Exception) for p in pack.rule_files(dirs)]
+    pack.load_pack(dirs, operators)
 if step >= 5:
-    pack.compile_pack(docs, operators, tuple(dirs))
+    from hrpolicy.evaluate.session import country_table
+    country_table(plugins, dirs)
 if step >= 6:
+    from hrpolicy.validate import schemas
     schemas.validator("manifest")
 """
 STEP_NAMES = [
@@ -56,8 +57,8 @@ STEP_NAMES = [
     "+ import pluggy",
     "+ the check path's imports (hrpolicy, ruamel.yaml's C parser, re2)",
     "+ the plugin manager and the built-in plugins",
-    "+ reading the rule files (from the cache)",
-    "+ compiling the rules",
+    "+ the rule pack: its rule trees from the cache, compiled into closures",
+    "+ the country data (from the cache)",
     "+ compiling the manifest schema",
 ]
 #: Loads (``load``) or checks (``check``) the manifests under a folder, once or (``twice``) twice.
