@@ -2,12 +2,12 @@
 
 A pre-commit hook checks the same rule pack on every commit; parsing and validating it each time would
 cost more than the check itself. A cached entry holds the parsed, already validated document (plain data
-and marks, stored with :mod:`marshal`) and is keyed and checked by the SHA-256 of the file's bytes, the
+and marks, stored with :mod:`marshal`) and is keyed and checked by a BLAKE2b digest of the file's bytes, the
 hrpolicy version and the schema it was validated against, so any edit or upgrade misses, and an entry of
 another shape or for other bytes is ignored: the cache can make a run faster, never change its result.
 
 A second kind of entry holds what a run derives from several such files together (the rule pack, read
-into rule trees): keyed by the SHA-256 of their paths and bytes, hrpolicy's version and the code that
+into rule trees): keyed by a digest of their paths and bytes, hrpolicy's version and the code that
 derives it, stored with :mod:`pickle` and loaded by an unpickler that builds only the classes of the
 modules named. Its user checks the value before using it, and falls back to reading the files.
 
@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from hrpolicy import __version__
-from hrpolicy.files import display_path, read_regular, sha256, write_atomic
+from hrpolicy.files import blake2b, display_path, read_regular, sha256, write_atomic
 from hrpolicy.load.document import Document
 
 NO_CACHE_ENV = "HRPOLICY_NO_CACHE"
@@ -44,14 +44,14 @@ def cached_document(
     """``parse(source, display)`` (parse + validate, raising on problems) of the file's bytes, unless the
     cache holds the result for exactly these bytes.
 
-    Entries are keyed and checked by the SHA-256 of the source, and their shape is checked: an entry
+    Entries are keyed and checked by the BLAKE2b digest of the source, and their shape is checked: an entry
     written by anything else, or for other bytes, is a miss and never changes a result.
     """
     source = read_regular(path, limit)
     folder = cache_dir()
     if folder is None:
         return parse(source, display)
-    digest = sha256(source).hexdigest()
+    digest = blake2b(source).hexdigest()
     key = f"{__version__}\0{schema}\0{display}\0{digest}"
     entry = folder / "documents" / (sha256(key.encode()).hexdigest()[:32] + ".marshal")
     cached = _read_entry(entry, digest)
@@ -85,9 +85,9 @@ def derived_entry(kind: str, sources: Sequence[Path], limit: int, code: Sequence
     """Where the cache keeps a value of ``kind`` derived from the files ``sources`` by the Python files
     ``code``.
 
-    Its name is the SHA-256 of hrpolicy's version, the size and modification time of each code file (so
-    that editing a development install misses too), and each source's display path and bytes. None when
-    the cache is off or a file cannot be read: the uncached path reports that.
+    Its name is a SHA-256 of hrpolicy's version, the size and modification time of each code file (so
+    that editing a development install misses too), and each source's display path and BLAKE2b digest.
+    None when the cache is off or a file cannot be read: the uncached path reports that.
     """
     folder = cache_dir()
     if folder is None:
@@ -99,7 +99,7 @@ def derived_entry(kind: str, sources: Sequence[Path], limit: int, code: Sequence
             digest.update(f"{path}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
         for path in sources:
             source = read_regular(path, limit)
-            digest.update(f"{display_path(path)}\0{sha256(source).hexdigest()}\n".encode())
+            digest.update(f"{display_path(path)}\0{blake2b(source).hexdigest()}\n".encode())
     except OSError:
         return None
     return folder / kind / (digest.hexdigest()[:32] + ".pickle")

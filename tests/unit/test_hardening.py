@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hrpolicy.errors import RuleError
-from hrpolicy.files import sha256
+from hrpolicy.files import blake2b, sha256
 from hrpolicy.load.cache import cached_document
 from hrpolicy.load.yaml import load_yaml
 
@@ -251,7 +251,7 @@ def test_a_foreign_cache_entry_is_a_miss_not_a_crash(tmp_path: Path, monkeypatch
         b"\xe9(1, 2)",  # garbage
         marshal.dumps(({}, {})),  # the old entry shape with nothing in it: it would remove every rule
         marshal.dumps(("0" * 64, {}, {"": (1, 1)})),  # well-formed, but for other bytes
-        marshal.dumps((hashlib.sha256(source.read_bytes()).hexdigest(), {}, {"/x": [1, 1]})),  # bad marks
+        marshal.dumps((hashlib.blake2b(source.read_bytes()).hexdigest(), {}, {"/x": [1, 1]})),  # bad marks
     ):
         entries[0].write_bytes(forged)
         again = cached_document(source, "mkt.yaml", "rules", load_yaml, 1 << 20)
@@ -371,12 +371,13 @@ def test_schema_errors_do_not_quote_what_the_redacting_rules_find(tmp_path: Path
 
 @settings(max_examples=200, deadline=None)
 @given(st.binary(max_size=4096))
-def test_the_builtin_sha256_is_hashlibs(data: bytes) -> None:
+def test_the_builtin_hashes_are_hashlibs(data: bytes) -> None:
     # Fingerprints and cache keys must not change with the module that computes them.
-    assert sha256(data).hexdigest() == hashlib.sha256(data).hexdigest()
-    digest = sha256(data[:7])
-    digest.update(data[7:])
-    assert digest.hexdigest() == hashlib.sha256(data).hexdigest()
+    for ours, theirs in ((sha256, hashlib.sha256), (blake2b, hashlib.blake2b)):
+        assert ours(data).hexdigest() == theirs(data).hexdigest()
+        digest = ours(data[:7])
+        digest.update(data[7:])
+        assert digest.hexdigest() == theirs(data).hexdigest()
 
 
 def cached_entries(tmp_path: Path, kind: str) -> list[Path]:
