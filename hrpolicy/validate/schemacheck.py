@@ -66,8 +66,9 @@ _BOUNDS: list[tuple[str, Callable[[Any, Any], bool], str]] = [
 
 
 class _Compiler:
-    def __init__(self, root: Any, formats: Mapping[str, FormatCheck]):
+    def __init__(self, root: Any, formats: Mapping[str, FormatCheck], lazy: bool = False):
         self.root = root
+        self.lazy = lazy
         self.formats = {**BUILTIN_FORMATS, **formats}
         self.done: dict[str, Check] = {}
         self.active: dict[str, list[Check]] = {}  # refs being compiled: recursion goes through a cell
@@ -111,8 +112,8 @@ class _Compiler:
         for key in schema:
             if key not in _KNOWN and not str(key).startswith("x-"):
                 raise self.fail(f"unsupported JSON Schema keyword {key!r}", at)
-        for defs in ("$defs", "definitions"):  # compiled even when unused, to reject what they contain
-            for name in schema.get(defs, ()):
+        for defs in ("$defs", "definitions") if not self.lazy else ():
+            for name in schema.get(defs, ()):  # compiled even when unused, to reject what they contain
                 self.ref(f"{at}/{defs}/{_escape(name)}", at)
         checks = [self.ref(schema["$ref"], at)] if "$ref" in schema else []
         for part in (self.values, self.strings, self.numbers, self.objects, self.arrays, self.logic):
@@ -188,13 +189,20 @@ class _Compiler:
             (regex(p, at).search, self.compile(v, f"{at}/patternProperties/{_escape(p)}"))
             for p, v in schema.get("patternProperties", {}).items()
         ]
-        # Which patterns match a declared key is known now; only undeclared keys need a search later.
-        props = {
-            k: all_checks(
-                [self.compile(v, f"{at}/properties/{_escape(k)}"), *(c for s, c in patterns if s(k))]
-            )
-            for k, v in declared.items()
-        }
+
+        def prop(key: str, schema: Any) -> Check:
+            # Which patterns match a declared key is known now; only undeclared keys need a search later.
+            checks = [self.compile(schema, f"{at}/properties/{_escape(key)}")]
+            return all_checks(checks + [c for s, c in patterns if s(key)])
+
+        def on_first_use(key: str, schema: Any) -> Check:
+            def check(instance: Any) -> Errors | None:
+                props[key] = compiled = prop(key, schema)  # from now on called directly
+                return compiled(instance)
+
+            return check
+
+        props = {k: (on_first_use if self.lazy else prop)(k, v) for k, v in declared.items()}
         extra = schema.get("additionalProperties", True)
         extra_check = self.compile(extra, f"{at}/additionalProperties") if extra is not False else None
         names = self.compile(schema.get("propertyNames", True), f"{at}/propertyNames")
@@ -301,14 +309,19 @@ def _escape(name: Any) -> str:
 
 
 def compile_schema(
-    schema: Mapping[str, Any], formats: Mapping[str, FormatCheck] | None = None
+    schema: Mapping[str, Any], formats: Mapping[str, FormatCheck] | None = None, *, lazy: bool = False
 ) -> Callable[[Any], list[Violation]]:
     """Compile ``schema`` once into a validator returning every violation (an empty list when valid).
 
     ``formats`` maps extra ``format`` names to checks; ``date`` and ``uri`` are built in. Raises ValueError
     for an unsupported keyword, an unknown format, a bad regular expression or an unresolvable ``$ref``.
+
+    With ``lazy``, each property's schema is compiled when an instance first has that property, so that a
+    run compiles only the parts its files use (a hook run checks one manifest); a problem in the schema
+    then surfaces when that part is first used. Only the shipped schemas are compiled lazily, and the
+    tests compile each of them whole.
     """
-    root = _Compiler(schema, formats or {}).ref("#", "#")
+    root = _Compiler(schema, formats or {}, lazy).ref("#", "#")
 
     def validate(instance: Any) -> list[Violation]:
         errors = root(instance)

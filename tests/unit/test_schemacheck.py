@@ -695,3 +695,26 @@ def test_every_shipped_schema_compiles(path: Path) -> None:
     # A keyword or format the compiler lacks must fail here, not be skipped silently at check time.
     schema = json.loads(path.read_text(encoding="utf-8"))
     assert_agrees(schema, [{}, [], None, "x", {"x-extension": 1}])
+
+
+def test_each_shipped_schema_compiles_whole_and_its_lazy_validator_agrees() -> None:
+    # The validators in use compile each part when first used; compiled whole, every shipped schema must
+    # be accepted, and both must find the same on valid and broken documents alike.
+    from hrpolicy.load.yaml import load_file
+    from hrpolicy.validate import schemas
+
+    docs = [load_file(p).data for p in sorted(ROOT.glob("examples/**/*.yaml")) if "workflows" not in p.parts]
+    broken = copy.deepcopy(docs[0])
+    broken["markets"] = [{"country": "XX", "status": "gone", "extra": 1}, "VN"]
+    broken["product"]["id"] = 7
+    samples = [*docs, broken, {}, [], {"waivers": [{"rule": 1}], "rules": [{"id": None}]}]
+    for name in ("manifest", "rules", "country-data", "pack", "waivers"):
+        schema = schemas.central_waivers_schema() if name == "waivers" else schemas.load_schema(name)
+        whole = compile_schema(schema, schemas.FORMATS)
+        lazy = compile_schema(schema, schemas.FORMATS, lazy=True)
+        for sample in samples:
+            assert lazy(sample) == whole(sample), name
+    assert schemas.validator("manifest")(broken) == compile_schema(schemas.load_schema("manifest"), FORMATS)(
+        broken
+    )
+    assert len(schemas.validator("manifest")(broken)) >= 4
