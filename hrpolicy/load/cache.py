@@ -133,6 +133,8 @@ def write_derived(entry: Path | None, value: Any) -> None:
     if entry is None:
         return
     import pickle
+    import pickletools
 
     with contextlib.suppress(OSError, pickle.PicklingError, TypeError, AttributeError):
-        write_atomic(entry, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), private=True)
+        blob = pickletools.optimize(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))  # loads faster
+        write_atomic(entry, blob, private=True)
