@@ -100,7 +100,8 @@ def country_table(plugins: Plugins, dirs: Sequence[Path]) -> CountryTable:
         for doc, pointer, problem in scope_problems(docs, merged, manifest_values()):
             line, column = doc.position(pointer)
             raise ManifestError(problem, doc.path, line, column)
-        write_derived(entry, merged)
+        if derived_entry("countries", sources, MAX_BYTES + 1, code) == entry:  # no file changed meanwhile
+            write_derived(entry, merged)
     return CountryTable(merged, plugins.country_facts, plugins.country_fact_names())
 
 

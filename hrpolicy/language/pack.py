@@ -113,8 +113,12 @@ class RulePack(NamedTuple):
         return tuple(r.info for r in self.rules)
 
 
-#: The modules whose classes a cached :class:`ParsedPack` is made of.
-_PARSED_OF = frozenset({__name__, t.__name__, "hrpolicy.model"})
+#: The classes a cached :class:`ParsedPack` is made of: all the unpickler may build.
+_PARSED_OF = frozenset(
+    {(t.__name__, c.__name__) for c in vars(t).values() if isinstance(c, type) and issubclass(c, t.TreeNode)}
+    | {(__name__, "ParsedPack"), (__name__, "ParsedRule"), (__name__, "Definitions")}
+    | {("hrpolicy.model", "RuleInfo"), ("hrpolicy.model", "Reference")}
+)
 #: The files of the code that decides what it holds (with hrpolicy.model and the schema validation): a
 #: change to any of them (in a development install), or to the rule schema, misses the cache.
 _PARSED_BY = tuple(Path(__file__).with_name(f"{name}.py") for name in ("pack", "tree", "parse", "functions"))
@@ -141,8 +145,9 @@ def load_pack(dirs: Sequence[Path], operators: Mapping[str, Operator]) -> RulePa
     from hrpolicy.validate import schemas
 
     files = rule_files(dirs)
+    sources = [*files, schemas.SCHEMA_DIR / "rules.schema.json"]
     code = [*_PARSED_BY, Path(model.__file__), Path(schemas.__file__)]
-    entry = derived_entry("packs", [*files, schemas.SCHEMA_DIR / "rules.schema.json"], MAX_BYTES + 1, code)
+    entry = derived_entry("packs", sources, MAX_BYTES + 1, code)
     parsed = read_derived(entry, _PARSED_OF)
     if isinstance(parsed, ParsedPack):
         unmarked = {path: Document(None, {}, path) for path in _paths(parsed)}
@@ -151,7 +156,8 @@ def load_pack(dirs: Sequence[Path], operators: Mapping[str, Operator]) -> RulePa
     docs = [load_checked(p, schemas.validate_rules, RuleError) for p in files]
     parsed = parse_pack(docs, _Collector(None))
     pack = build_pack(parsed, operators, tuple(dirs), {doc.path: doc for doc in docs}, _Collector(None))
-    write_derived(entry, parsed)
+    if derived_entry("packs", sources, MAX_BYTES + 1, code) == entry:  # no file changed while being read
+        write_derived(entry, parsed)
     return pack
 
 

@@ -4,15 +4,19 @@ A pre-commit hook checks the same rule pack on every commit; parsing and validat
 cost more than the check itself. A cached entry holds the parsed, already validated document (plain data
 and marks, stored with :mod:`marshal`) and is keyed and checked by a BLAKE2b digest of the file's bytes, the
 hrpolicy version and the schema it was validated against, so any edit or upgrade misses, and an entry of
-another shape or for other bytes is ignored: the cache can make a run faster, never change its result.
+another shape or for other bytes is ignored: a stale or foreign entry can make a run faster, never
+change its result.
 
-A second kind of entry holds what a run derives from several such files together (the rule pack, read
-into rule trees): keyed by a digest of their paths and bytes, hrpolicy's version and the code that
-derives it, stored with :mod:`pickle` and loaded by an unpickler that builds only the classes of the
-modules named. Its user checks the value before using it, and falls back to reading the files.
+A second kind of entry holds what a run derives from several such files together (the rule pack read
+into rule trees, the merged country data): keyed by a digest of their paths and bytes, hrpolicy's
+version and the code that derives it, written only when the files did not change while being read,
+stored with :mod:`pickle` and loaded by an unpickler that builds nothing but the classes named, so an
+entry cannot run code. Its user checks the value's shape, and falls back to reading the files.
 
-The cache lives in ``$XDG_CACHE_HOME/hrpolicy`` (default ``~/.cache/hrpolicy``); ``HRPOLICY_NO_CACHE=1``
-turns it off. Failing to read or write it only costs speed.
+The cache lives in ``$XDG_CACHE_HOME/hrpolicy`` (default ``~/.cache/hrpolicy``, files private to the
+user); ``HRPOLICY_NO_CACHE=1`` turns it off. Failing to read or write it only costs speed. Like any cache
+of results, it is only as trustworthy as the directory: whoever can write there can forge an entry that
+changes what a run reports.
 """
 
 from __future__ import annotations
@@ -105,9 +109,10 @@ def derived_entry(kind: str, sources: Sequence[Path], limit: int, code: Sequence
     return folder / kind / (digest.hexdigest()[:32] + ".pickle")
 
 
-def read_derived(entry: Path | None, modules: frozenset[str]) -> Any:
-    """The value stored at ``entry``, built only from classes and functions of ``modules``; None when there
-    is none or it cannot be read."""
+def read_derived(entry: Path | None, classes: frozenset[tuple[str, str]]) -> Any:
+    """The value stored at ``entry``, built of plain data and the ``classes`` named (module, name) alone;
+    None when there is none or it cannot be read. Nothing else can be looked up, so an entry cannot call
+    a function."""
     if entry is None:
         return None
     try:
@@ -117,7 +122,7 @@ def read_derived(entry: Path | None, modules: frozenset[str]) -> Any:
 
     class Restricted(Unpickler):
         def find_class(self, module: str, name: str) -> Any:
-            if module not in modules:
+            if (module, name) not in classes:  # exactly: pickle would follow a dotted name anywhere
                 raise ValueError(f"{module}.{name} is not allowed in a cache entry")
             return super().find_class(module, name)
 

@@ -387,15 +387,12 @@ def cached_entries(tmp_path: Path, kind: str) -> list[Path]:
 PLUGIN_RULE = rule(
     "HRDD-TST-001", "for_each: markets\nwhen: {country: {counted: VN}}\nmessage: x in {country}"
 )
+VN_RULE = rule("HRDD-TST-001", "for_each: markets\nwhen: {country: {equals: VN}}\nmessage: m")
 
 
 def test_a_cached_pack_finds_what_the_files_find(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    files = {
-        "t.yaml": rule_file(
-            rule("HRDD-TST-001", "for_each: markets\nwhen: {country: {equals: VN}}\nmessage: m")
-        )
-    }
+    files = {"t.yaml": rule_file(VN_RULE)}
     first = Harness(tmp_path / "a", files)
     assert len(cached_entries(tmp_path, "packs")) == 1
     again = Harness(tmp_path / "b", files)  # the same files elsewhere: another entry, another display path
@@ -429,11 +426,7 @@ def test_a_cached_pack_that_no_longer_compiles_is_reported_at_its_line(
 
 def test_a_hostile_cache_entry_is_never_unpickled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    files = {
-        "t.yaml": rule_file(
-            rule("HRDD-TST-001", "for_each: markets\nwhen: {country: {equals: VN}}\nmessage: m")
-        )
-    }
+    files = {"t.yaml": rule_file(VN_RULE)}
     Harness(tmp_path, files)
     marker = tmp_path / "ran"
 
@@ -443,11 +436,27 @@ def test_a_hostile_cache_entry_is_never_unpickled(tmp_path: Path, monkeypatch: p
 
     import pickle
 
-    for entry in cached_entries(tmp_path, "packs") + cached_entries(tmp_path, "countries"):
-        entry.write_bytes(pickle.dumps(Touch()))
-    h = Harness(tmp_path, rule_dirs=[tmp_path / "rules"])
-    assert not marker.exists()
-    assert [f.rule for f in h.findings(manifest(TWO_MARKETS))] == ["HRDD-TST-001"]
+    def text(value: str) -> bytes:
+        return pickle.SHORT_BINUNICODE + bytes([len(value)]) + value.encode()
+
+    command = text(f"touch {marker}") + pickle.TUPLE1 + pickle.REDUCE + pickle.STOP
+    forged = [
+        pickle.dumps(Touch()),
+        # os.system reached through a dotted name inside a module whose classes the pack is made of
+        b"\x80\x04"
+        + text("hrpolicy.language.pack")
+        + text("contextlib.os.system")
+        + pickle.STACK_GLOBAL
+        + command,
+        # a function (not a class) of such a module
+        b"\x80\x04" + text("hrpolicy.language.tree") + text("walk") + pickle.STACK_GLOBAL + command,
+    ]
+    for blob in forged:
+        for entry in cached_entries(tmp_path, "packs") + cached_entries(tmp_path, "countries"):
+            entry.write_bytes(blob)
+        h = Harness(tmp_path, rule_dirs=[tmp_path / "rules"])
+        assert not marker.exists()
+        assert [f.rule for f in h.findings(manifest(TWO_MARKETS))] == ["HRDD-TST-001"]
 
 
 @given(
@@ -472,3 +481,27 @@ def test_a_text_may_hide_an_identifier_only_behind_these_characters() -> None:
 
     for hiding in ("a@b", "50%41", "&#64;", "a\\u0040b", "ａ＠ｂ", "a﹫b"):
         assert _worth_a_look(f"x {hiding} y"), hiding
+
+
+def test_a_pack_that_changed_while_being_read_is_not_cached(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hrpolicy.language import pack
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    write_pack(tmp_path / "rules", {"t.yaml": rule_file(VN_RULE)})
+    path = tmp_path / "rules" / "t.yaml"
+    original = path.read_text(encoding="utf-8")
+    real = pack.load_checked
+
+    def edited_meanwhile(*args: object, **kwargs: object) -> object:
+        # An editor saves the file after the cache key was taken from its bytes, before it is read.
+        path.write_text(original.replace("severity: high", "severity: low"), encoding="utf-8")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pack, "load_checked", edited_meanwhile)
+    assert Harness(tmp_path / "a", rule_dirs=[tmp_path / "rules"]).session.pack.infos[0].severity == "low"
+    assert not cached_entries(tmp_path, "packs")  # the bytes read are not those the key was taken from
+    monkeypatch.setattr(pack, "load_checked", real)
+    path.write_text(original, encoding="utf-8")
+    assert Harness(tmp_path / "b", rule_dirs=[tmp_path / "rules"]).session.pack.infos[0].severity == "high"
