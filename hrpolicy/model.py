@@ -82,8 +82,21 @@ class Frozen:
         return type(self), self._values()
 
 
-#: Applied to each result type: its fields, for ``dataclasses`` (no methods generated).
-record = dataclass(init=False, repr=False, eq=False)
+if TYPE_CHECKING:
+    record = dataclass(init=False, repr=False, eq=False)  # what type checkers need to see: the fields
+else:
+
+    def record(cls):
+        """Make ``cls`` a dataclass of its annotated fields without generating a method: frozen as far
+        as :mod:`dataclasses` can tell (so a frozen dataclass may extend it), with the defaults its
+        ``__init__`` gives."""
+        cls = dataclass(init=False, repr=False, eq=False)(cls)
+        code = cls.__init__.__code__
+        names = code.co_varnames[1 : code.co_argcount]
+        for name, default in zip(reversed(names), reversed(cls.__init__.__defaults__ or ()), strict=False):
+            cls.__dataclass_fields__[name].default = default
+        cls.__dataclass_params__.frozen = True
+        return cls
 
 
 @record

@@ -93,6 +93,34 @@ def test_a_record_cannot_be_changed(cls: type) -> None:
     assert getattr(record, name) == "x"
 
 
+@pytest.mark.parametrize("cls", RECORDS, ids=lambda c: c.__name__)
+def test_a_record_has_its_twins_fields_and_defaults(cls: type) -> None:
+    def described(c: type) -> list[tuple[str, object]]:
+        return [(f.name, f.default) for f in dataclasses.fields(c)]
+
+    assert described(cls) == described(twin(cls))
+    assert cls.__dataclass_params__.frozen  # type: ignore[attr-defined]
+
+
+@dataclasses.dataclass(frozen=True)
+class Extended(model.Finding):
+    """A plugin's finding with one more field."""
+
+    extra: int = 0
+
+
+def test_a_frozen_dataclass_may_extend_a_record() -> None:
+    location = model.Location("a.yaml", 3, 5, "/markets/0")
+    make: Any = Extended  # its __init__ is generated from every field, which type checkers cannot see
+    extended = make("HRDD-MKT-001", "high", "m", "r", location, "f" * 32, extra=3)
+    assert extended.waiver is None
+    assert extended.extra == 3
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        extended.extra = 4
+    assert pickle.loads(pickle.dumps(extended)) == extended
+    assert dataclasses.replace(extended, extra=5).extra == 5
+
+
 def test_nested_records_compare_and_convert_as_dataclasses_do() -> None:
     location = model.Location("a.yaml", 3, 5, "/markets/0")
     finding = model.Finding("HRDD-MKT-001", "high", "m", "r", location, "f" * 32)
