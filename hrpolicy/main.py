@@ -36,10 +36,11 @@ COMMANDS = {
 
 
 def _columns() -> int:
-    """The terminal's width as ``shutil.get_terminal_size`` finds it: ``$COLUMNS``, else the terminal of
-    standard output, else 80."""
+    """The terminal's width as ``shutil.get_terminal_size`` finds it: ``$COLUMNS`` when positive, else the
+    terminal of standard output, else 80."""
     try:
-        return int(os.environ["COLUMNS"])
+        if (columns := int(os.environ["COLUMNS"])) > 0:
+            return columns
     except (KeyError, ValueError):
         pass
     try:
@@ -74,8 +75,8 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     for one command's parser, not all of them."""
     first = next((i for i, a in enumerate(argv) if not a.startswith("-")), None) if argv is not None else None
     named = argv[first] if argv is not None and first is not None else None
-    if named not in COMMANDS or any(a in ("-h", "--help") for a in (argv or ())[:first]):
-        named = None
+    if named not in COMMANDS or any(a.startswith("-") for a in (argv or ())[:first]):
+        named = None  # an option before the command (--help, or --he as argparse reads it) sees them all
 
     parser = _Parser(
         prog="hrpolicy",

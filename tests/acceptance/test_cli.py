@@ -947,7 +947,9 @@ def test_one_commands_parser_reads_its_arguments_as_the_whole_parser_does(argv: 
         build_parser(argv).parse_args([other, "--force" if other == "init" else "--jobs=2", "x"])
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["-h", "check"], ["--help", "rules", "test"]])
+@pytest.mark.parametrize(
+    "argv", [["--help"], ["-h", "check"], ["--help", "rules", "test"], ["--he", "check"]]
+)
 def test_help_before_a_command_lists_every_command(
     argv: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -984,3 +986,23 @@ def test_a_hook_run_imports_only_what_it_uses(tmp_path: Path) -> None:
     assert runs[1].returncode == 0, runs[1].stderr
     assert runs[1].stdout.splitlines()[-1] == "[]"
     assert "hrpolicy.language.parse" in runs[0].stdout  # the first run read the rule files
+
+
+def test_help_fits_the_width_columns_gives(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from hrpolicy.main import build_parser
+
+    def help_with(columns: str | None) -> str:
+        if columns is None:
+            monkeypatch.delenv("COLUMNS", raising=False)
+        else:
+            monkeypatch.setenv("COLUMNS", columns)
+        with pytest.raises(SystemExit):
+            build_parser(["check", "-h"]).parse_args(["check", "-h"])
+        return capsys.readouterr().out
+
+    narrow, wide = help_with("50"), help_with("200")
+    assert max(map(len, narrow.splitlines())) < max(map(len, wide.splitlines()))
+    # Not a positive number: as if unset (the terminal's width, else 80), as shutil does.
+    assert help_with("0") == help_with("x") == help_with(None)
