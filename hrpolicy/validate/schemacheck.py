@@ -14,6 +14,7 @@ violations in :mod:`hrpolicy.validate.messages`, and JSON's own types, equality,
 
 from __future__ import annotations
 
+import _thread
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -69,6 +70,7 @@ class _Compiler:
     def __init__(self, root: Any, formats: Mapping[str, FormatCheck], lazy: bool = False):
         self.root = root
         self.lazy = lazy
+        self.lock = _thread.allocate_lock()  # lazy parts compile while validating, maybe in several threads
         self.formats = {**BUILTIN_FORMATS, **formats}
         self.done: dict[str, Check] = {}
         self.active: dict[str, list[Check]] = {}  # refs being compiled: recursion goes through a cell
@@ -100,8 +102,10 @@ class _Compiler:
             return lambda instance: cell[0](instance)
         target = self.resolve(ref, at)
         self.active[ref] = cell = [ok]
-        cell[0] = self.done[ref] = self.compile(target, ref)
-        del self.active[ref]
+        try:
+            cell[0] = self.done[ref] = self.compile(target, ref)
+        finally:
+            del self.active[ref]
         return cell[0]
 
     def compile(self, schema: Any, at: str) -> Check:
@@ -197,7 +201,10 @@ class _Compiler:
 
         def on_first_use(key: str, schema: Any) -> Check:
             def check(instance: Any) -> Errors | None:
-                props[key] = compiled = prop(key, schema)  # from now on called directly
+                with self.lock:  # validators are shared: another thread may be compiling this part
+                    compiled = props[key]
+                    if compiled is check:
+                        compiled = props[key] = prop(key, schema)  # from now on called directly
                 return compiled(instance)
 
             return check

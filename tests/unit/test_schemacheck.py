@@ -718,3 +718,27 @@ def test_each_shipped_schema_compiles_whole_and_its_lazy_validator_agrees() -> N
         broken
     )
     assert len(schemas.validator("manifest")(broken)) >= 4
+
+
+def test_a_lazy_validator_shared_by_threads_finds_what_a_whole_one_finds() -> None:
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    from hrpolicy.load.yaml import load_file
+    from hrpolicy.validate import schemas
+
+    schema = schemas.load_schema("manifest")
+    docs = [load_file(p).data for p in sorted(ROOT.glob("examples/companies/*.yaml"))]
+    broken = copy.deepcopy(docs[0])
+    broken["markets"] = [{"country": "XX", "status": "gone"}]
+    samples = [*docs, broken] * 4
+    expected = [compile_schema(schema, FORMATS)(d) for d in samples]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible, mid-compile included
+    try:
+        for _ in range(20):
+            lazy = compile_schema(schema, FORMATS, lazy=True)
+            with ThreadPoolExecutor(8) as pool:
+                assert list(pool.map(lazy, samples)) == expected
+    finally:
+        sys.setswitchinterval(interval)
