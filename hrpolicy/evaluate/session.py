@@ -28,7 +28,7 @@ from hrpolicy.files import display_path, read_regular, reading_problem, sha256, 
 from hrpolicy.identifiers import regions
 from hrpolicy.language.pack import RulePack, apply_overrides, load_checked, load_pack
 from hrpolicy.language.tree import references
-from hrpolicy.load.cache import derived_entry, read_derived, write_derived
+from hrpolicy.load.cache import Derivation, derived
 from hrpolicy.load.document import Document
 from hrpolicy.load.events import MAX_BYTES
 from hrpolicy.model import NOTICE, ErrorRecord, Finding, Location, ManifestLoader, ManifestResult
@@ -91,17 +91,22 @@ def country_table(plugins: Plugins, dirs: Sequence[Path]) -> CountryTable:
     overrides = (d / "country-data.yaml" for d in dirs)
     files = [*plugins.country_data_files(), *(f for f in overrides if f.is_file())]
     sources = [*files, SCHEMA_DIR / "country-data.schema.json", SCHEMA_DIR / "manifest.schema.json"]
-    code = [Path(countries.__file__), Path(schemas.__file__)]
-    entry = derived_entry("countries", sources, MAX_BYTES + 1, code)
-    merged = read_derived(entry, frozenset())
-    if not isinstance(merged, dict) or merged.keys() != merge_data(()).keys():
+    how = Derivation("countries", sources, [Path(countries.__file__), Path(schemas.__file__)], MAX_BYTES + 1)
+
+    def cached(merged: Any) -> dict[str, Any]:
+        if not isinstance(merged, dict) or merged.keys() != merge_data(()).keys():
+            raise TypeError("not merged country data")
+        return merged
+
+    def from_files() -> tuple[dict[str, Any], dict[str, Any]]:
         docs = [load_checked(p, validate_country_data, ManifestError) for p in files]
         merged = merge_data(doc.data for doc in docs)
         for doc, pointer, problem in scope_problems(docs, merged, manifest_values()):
             line, column = doc.position(pointer)
             raise ManifestError(problem, doc.path, line, column)
-        if derived_entry("countries", sources, MAX_BYTES + 1, code) == entry:  # no file changed meanwhile
-            write_derived(entry, merged)
+        return merged, merged
+
+    merged = derived(how, frozenset(), cached, from_files)
     return CountryTable(merged, plugins.country_facts, plugins.country_fact_names())
 
 

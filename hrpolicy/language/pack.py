@@ -8,7 +8,6 @@ are shared by every file of the pack; a name defined twice is an error.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -140,25 +139,26 @@ def load_pack(dirs: Sequence[Path], operators: Mapping[str, Operator]) -> RulePa
     hook run compiles the cached trees, and reads the files only when they changed, or when compiling the
     trees fails (then the files' lines are needed to report the problem)."""
     from hrpolicy import model
-    from hrpolicy.load.cache import derived_entry, read_derived, write_derived
+    from hrpolicy.load.cache import Derivation, derived
     from hrpolicy.load.events import MAX_BYTES
     from hrpolicy.validate import schemas
 
     files = rule_files(dirs)
-    sources = [*files, schemas.SCHEMA_DIR / "rules.schema.json"]
     code = [*_PARSED_BY, Path(model.__file__), Path(schemas.__file__)]
-    entry = derived_entry("packs", sources, MAX_BYTES + 1, code)
-    parsed = read_derived(entry, _PARSED_OF)
-    if isinstance(parsed, ParsedPack):
+    how = Derivation("packs", [*files, schemas.SCHEMA_DIR / "rules.schema.json"], code, MAX_BYTES + 1)
+
+    def cached(parsed: Any) -> RulePack:
+        if not isinstance(parsed, ParsedPack):
+            raise TypeError("not a parsed pack")
         unmarked = {path: Document(None, {}, path) for path in _paths(parsed)}
-        with contextlib.suppress(Exception):  # never a result of the cache: the files say what is wrong
-            return build_pack(parsed, operators, tuple(dirs), unmarked, _Collector(None))
-    docs = [load_checked(p, schemas.validate_rules, RuleError) for p in files]
-    parsed = parse_pack(docs, _Collector(None))
-    pack = build_pack(parsed, operators, tuple(dirs), {doc.path: doc for doc in docs}, _Collector(None))
-    if derived_entry("packs", sources, MAX_BYTES + 1, code) == entry:  # no file changed while being read
-        write_derived(entry, parsed)
-    return pack
+        return build_pack(parsed, operators, tuple(dirs), unmarked, _Collector(None))
+
+    def from_files() -> tuple[RulePack, ParsedPack]:
+        docs = [load_checked(p, schemas.validate_rules, RuleError) for p in files]
+        parsed = parse_pack(docs, _Collector(None))
+        return build_pack(parsed, operators, tuple(dirs), {d.path: d for d in docs}, _Collector(None)), parsed
+
+    return derived(how, _PARSED_OF, cached, from_files)
 
 
 def _paths(parsed: ParsedPack) -> set[str]:

@@ -26,13 +26,14 @@ import marshal
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple, TypeVar
 
 from hrpolicy import __version__
 from hrpolicy.files import blake2b, display_path, read_regular, sha256, write_atomic
 from hrpolicy.load.document import Document
 
 NO_CACHE_ENV = "HRPOLICY_NO_CACHE"
+R = TypeVar("R")
 
 
 def cache_dir() -> Path | None:
@@ -85,31 +86,58 @@ def _read_entry(entry: Path, digest: str) -> tuple[dict[str, Any], dict[str, tup
     return data, marks
 
 
-def derived_entry(kind: str, sources: Sequence[Path], limit: int, code: Sequence[Path]) -> Path | None:
-    """Where the cache keeps a value of ``kind`` derived from the files ``sources`` by the Python files
-    ``code``.
+class Derivation(NamedTuple):
+    """What a value derived from several files is made from: the files, and the Python files of the code
+    that derives it (a change to either misses the cache)."""
 
-    Its name is a SHA-256 of hrpolicy's version, the size and modification time of each code file (so
-    that editing a development install misses too), and each source's display path and BLAKE2b digest.
-    None when the cache is off or a file cannot be read: the uncached path reports that.
-    """
+    kind: str  # the cache's folder for it
+    sources: Sequence[Path]
+    code: Sequence[Path]
+    limit: int  # the largest file read, in bytes
+
+
+def derived(
+    how: Derivation,
+    classes: frozenset[tuple[str, str]],
+    use: Callable[[Any], R],
+    compute: Callable[[], tuple[R, Any]],
+) -> R:
+    """``use(value)`` of the cached value, or, when there is none or ``use`` raises on it, the result of
+    ``compute()``, which returns the result and the value to cache. The value is stored only when the
+    files still hold the bytes its key was taken from: an edit during the run files nothing under the
+    wrong key. ``classes`` are all the value may be built of (besides plain data)."""
+    entry = _entry(how)
+    cached = _read(entry, classes)
+    if cached is not None:
+        with contextlib.suppress(Exception):  # never a result of the cache: compute() says what is wrong
+            return use(cached)
+    result, value = compute()
+    if entry is not None and _entry(how) == entry:
+        _write(entry, value)
+    return result
+
+
+def _entry(how: Derivation) -> Path | None:
+    """Where the value is kept: a SHA-256 of hrpolicy's version, the size and modification time of each code
+    file (so that editing a development install misses too), and each source's display path and BLAKE2b
+    digest. None when the cache is off or a file cannot be read: ``compute`` reports that."""
     folder = cache_dir()
     if folder is None:
         return None
-    digest = sha256(f"{__version__}\0{kind}\n".encode())
+    digest = sha256(f"{__version__}\0{how.kind}\n".encode())
     try:
-        for path in code:
+        for path in how.code:
             info = os.stat(path)
             digest.update(f"{path}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
-        for path in sources:
-            source = read_regular(path, limit)
+        for path in how.sources:
+            source = read_regular(path, how.limit)
             digest.update(f"{display_path(path)}\0{blake2b(source).hexdigest()}\n".encode())
     except OSError:
         return None
-    return folder / kind / (digest.hexdigest()[:32] + ".pickle")
+    return folder / how.kind / (digest.hexdigest()[:32] + ".pickle")
 
 
-def read_derived(entry: Path | None, classes: frozenset[tuple[str, str]]) -> Any:
+def _read(entry: Path | None, classes: frozenset[tuple[str, str]]) -> Any:
     """The value stored at ``entry``, built of plain data and the ``classes`` named (module, name) alone;
     None when there is none or it cannot be read. Nothing else can be looked up, so an entry cannot call
     a function."""
@@ -133,10 +161,8 @@ def read_derived(entry: Path | None, classes: frozenset[tuple[str, str]]) -> Any
         return None
 
 
-def write_derived(entry: Path | None, value: Any) -> None:
+def _write(entry: Path, value: Any) -> None:
     """Store ``value`` at ``entry`` (failing only costs speed)."""
-    if entry is None:
-        return
     import pickle
     import pickletools
 
